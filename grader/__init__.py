@@ -1,0 +1,44 @@
+"""backprop-grader: check numpy backward functions against finite differences,
+name the mistake, score it and report it."""
+
+from __future__ import annotations
+
+from grader.check import Budget, check_function, check_layer, check_loss
+from grader.compare import Tolerance
+from grader.record import (
+    CheckResult,
+    Diagnosis,
+    Element,
+    Metrics,
+    Probe,
+    Status,
+    Taylor,
+    TensorCheck,
+)
+from grader.structure import DENSE, ELEMENTWISE, ROWS, Blocks, Dense, Elementwise, Structure
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DENSE",
+    "ELEMENTWISE",
+    "ROWS",
+    "Blocks",
+    "Budget",
+    "CheckResult",
+    "Dense",
+    "Diagnosis",
+    "Element",
+    "Elementwise",
+    "Metrics",
+    "Probe",
+    "Status",
+    "Structure",
+    "Taylor",
+    "TensorCheck",
+    "Tolerance",
+    "__version__",
+    "check_function",
+    "check_layer",
+    "check_loss",
+]

@@ -1,0 +1,62 @@
+"""Describe an exception raised by student code at the student's own line,
+never at the grader's internals."""
+
+from __future__ import annotations
+
+import linecache
+import os
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+_GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@dataclass(frozen=True)
+class Frame:
+    filename: str
+    line: int
+    function: str
+    code: str
+
+    def where(self) -> str:
+        text = f"{os.path.basename(self.filename)}:{self.line} in {self.function}"
+        return f"{text}: `{self.code}`" if self.code else text
+
+
+def _source_file(function: Callable[..., Any]) -> str | None:
+    code = getattr(function, "__code__", None) or getattr(
+        getattr(function, "__func__", None), "__code__", None
+    )
+    return os.path.abspath(code.co_filename) if code is not None else None
+
+
+def student_frame(exc: BaseException, function: Callable[..., Any] | None = None) -> Frame | None:
+    """The innermost traceback frame in the student's file (or, failing
+    that, the innermost frame outside the grader and numpy)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    home = _source_file(function) if function is not None else None
+    chosen = None
+    for summary in frames:
+        path = os.path.abspath(summary.filename)
+        if home is not None and path == home:
+            chosen = summary
+        elif home is None and not path.startswith(_GRADER_DIR) and "numpy" not in path:
+            chosen = summary
+    if chosen is None:
+        return None
+    code = (chosen.line or linecache.getline(chosen.filename, chosen.lineno or 0)).strip()
+    return Frame(chosen.filename, chosen.lineno or 0, chosen.name, code)
+
+
+def describe(exc: BaseException, function: Callable[..., Any] | None, name: str) -> str:
+    """One line: what was raised, and where in the student's code."""
+    frame = student_frame(exc, function)
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = f"{name} raised {type(exc).__name__}"
+    if detail:
+        text += f": {detail}"
+    if frame is not None:
+        text += f" (at {frame.where()})"
+    return text

@@ -1,0 +1,184 @@
+"""Classic mistakes of particular layer kinds, simulated from the check's
+inputs so a student's gradient can be matched against each of them.
+
+Each entry says what the student computed and what to compute instead. The
+generic mistakes (transpose, sign, 1/N, factor 2, regularization, bias axis)
+live in ``diagnose.py``; these need to know the layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from grader.record import Array
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the diagnosis may look at: the check's inputs, output and dout."""
+
+    function: str
+    kind: str | None = None
+    inputs: dict[str, Array] = field(default_factory=dict)
+    constants: dict[str, Any] = field(default_factory=dict)
+    dout: Array | None = None
+    output: Array | None = None
+    reg: dict[str, Array] = field(default_factory=dict)
+    batch: int | None = None
+
+    def first_input(self) -> Array:
+        return next(iter(self.inputs.values()))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A wrong gradient a student might have computed."""
+
+    code: str
+    grad: str
+    value: Array
+    message: str
+
+
+def _sigmoid(z: Array) -> Array:
+    return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+
+def _elementwise(ctx: Context) -> tuple[Array, Array, Array] | None:
+    if ctx.dout is None or ctx.output is None or not ctx.inputs:
+        return None
+    x = ctx.first_input()
+    if x.shape != ctx.output.shape:
+        return None
+    return x, ctx.output, ctx.dout
+
+
+def _sigmoid_mistakes(ctx: Context) -> list[Candidate]:
+    parts = _elementwise(ctx)
+    if parts is None:
+        return []
+    x, out, dout = parts
+    twice = _sigmoid(out)
+    right = "use out * (1 - out), where out = sigmoid(x)"
+    return [
+        Candidate("sigmoid_of_preactivation", "dx", dout * x * (1 - x),
+                  f"dx uses x * (1 - x) on the pre-activation x; {right}"),
+        Candidate("sigmoid_half_preactivation", "dx", dout * out * (1 - x),
+                  f"dx uses sigmoid(x) * (1 - x), mixing the output and the input; {right}"),
+        Candidate("sigmoid_applied_twice", "dx", dout * twice * (1 - twice),
+                  "dx applies sigmoid to the activation again (sigmoid_prime(out)); out is "
+                  f"already sigmoid(x), so {right}"),
+    ]
+
+
+def _tanh_mistakes(ctx: Context) -> list[Candidate]:
+    parts = _elementwise(ctx)
+    if parts is None:
+        return []
+    x, out, dout = parts
+    right = "use 1 - out**2, where out = tanh(x)"
+    return [
+        Candidate("tanh_of_preactivation", "dx", dout * (1 - x**2),
+                  f"dx uses 1 - x**2 on the pre-activation x; {right}"),
+        Candidate("tanh_applied_twice", "dx", dout * (1 - np.tanh(out) ** 2),
+                  f"dx applies tanh to the activation again (1 - tanh(out)**2); {right}"),
+        Candidate("tanh_missing_square", "dx", dout * (1 - out),
+                  f"dx uses 1 - out instead of 1 - out**2; {right}"),
+    ]
+
+
+def _relu_mistakes(ctx: Context) -> list[Candidate]:
+    parts = _elementwise(ctx)
+    if parts is None:
+        return []
+    x, _, dout = parts
+    right = "keep dout where x > 0 and set it to 0 elsewhere: dx = dout * (x > 0)"
+    return [
+        Candidate("relu_mask_on_dout", "dx", dout * (dout > 0),
+                  f"dx masks with dout > 0, the wrong tensor; {right}"),
+        Candidate("relu_mask_inverted", "dx", dout * (x < 0),
+                  f"dx keeps dout where x < 0, the inverted inequality; {right}"),
+        Candidate("relu_no_mask", "dx", dout.copy(),
+                  f"dx passes dout through without the ReLU mask; {right}"),
+    ]
+
+
+def _leaky_relu_mistakes(ctx: Context) -> list[Candidate]:
+    parts = _elementwise(ctx)
+    if parts is None:
+        return []
+    x, _, dout = parts
+    alpha = float(ctx.constants.get("alpha", 0.01))
+    right = f"dx = dout where x > 0 and alpha * dout (alpha = {alpha:g}) elsewhere"
+    return [
+        Candidate("leaky_relu_missing_slope", "dx", dout * (x > 0),
+                  f"dx is 0 where x < 0, like a plain ReLU; {right}"),
+        Candidate("leaky_relu_slopes_swapped", "dx", dout * np.where(x > 0, alpha, 1.0),
+                  f"dx has the two slopes swapped; {right}"),
+        Candidate("relu_mask_on_dout", "dx", dout * np.where(dout > 0, 1.0, alpha),
+                  f"dx chooses the slope from dout instead of x; {right}"),
+    ]
+
+
+def _softmax_mistakes(ctx: Context) -> list[Candidate]:
+    if not ctx.inputs or "y" not in ctx.constants:
+        return []
+    scores = ctx.first_input()
+    y = np.asarray(ctx.constants["y"])
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    n = scores.shape[0]
+    onehot = np.zeros_like(probs)
+    onehot[np.arange(n), y] = 1.0
+    grad = next(iter(ctx.inputs))
+    return [
+        Candidate("softmax_no_onehot", f"d{grad}", probs / n,
+                  f"d{grad} is probs / N: subtract 1 at each row's correct class "
+                  "(probs[range(N), y] -= 1) before dividing by N"),
+        Candidate("softmax_onehot_wrong_class", f"d{grad}", (probs - onehot[:, ::-1]) / n,
+                  f"d{grad} subtracts 1 at the wrong column; use probs[range(N), y] -= 1"),
+    ]
+
+
+def _bce_mistakes(ctx: Context) -> list[Candidate]:
+    if not ctx.inputs or "y" not in ctx.constants:
+        return []
+    p = ctx.first_input()
+    y = np.asarray(ctx.constants["y"], dtype=np.float64).reshape(p.shape)
+    grad = next(iter(ctx.inputs))
+    n = p.shape[0]
+    return [
+        Candidate("bce_logit_gradient", f"d{grad}", (p - y) / n,
+                  f"d{grad} is (p - y) / N, the gradient with respect to the logits; with "
+                  "respect to the probabilities it is (p - y) / (p * (1 - p)) / N"),
+    ]
+
+
+MISTAKES: dict[str, Callable[[Context], list[Candidate]]] = {
+    "sigmoid": _sigmoid_mistakes,
+    "tanh": _tanh_mistakes,
+    "relu": _relu_mistakes,
+    "leaky_relu": _leaky_relu_mistakes,
+    "softmax_cross_entropy": _softmax_mistakes,
+    "binary_cross_entropy": _bce_mistakes,
+}
+
+# The right formula for each gradient, and its transposed slip, per kind.
+FORMULAS: dict[str, dict[str, str]] = {
+    "linear": {"dx": "dout @ w.T", "dw": "x.T @ dout", "db": "dout.sum(axis=0)"},
+    "layer": {"dX": "Deltas @ W", "dW": "Deltas.T @ X", "db": "Deltas.sum(axis=0)"},
+}
+TRANSPOSED: dict[str, dict[str, str]] = {
+    "linear": {"dw": "dout.T @ x", "dx": "w @ dout.T"},
+    "layer": {"dW": "X.T @ Deltas", "dX": "W.T @ Deltas.T"},
+}
+
+
+def candidates(ctx: Context) -> list[Candidate]:
+    """The kind-specific wrong gradients for this context (may be empty)."""
+    make = MISTAKES.get(ctx.kind or "")
+    return make(ctx) if make else []
