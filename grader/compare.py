@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from grader.record import Array, Element, Metrics
 
@@ -42,7 +43,7 @@ class Comparison:
     expected: Array
     got: Array
     allowed: Array
-    wrong: Array
+    wrong: NDArray[np.bool_]
     rel_error: Array
 
     @property
@@ -100,7 +101,9 @@ def metrics(c: Comparison, size: int | None = None) -> Metrics:
     )
 
 
-def worst(c: Comparison, count: int = 5, index_of: Array | None = None) -> tuple[Element, ...]:
+def worst(
+    c: Comparison, count: int = 5, index_of: NDArray[np.intp] | None = None
+) -> tuple[Element, ...]:
     """The elements furthest outside their tolerance, worst first.
 
     ``index_of`` maps positions of a sampled comparison back to full-tensor

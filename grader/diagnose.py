@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+from numpy.typing import NDArray
 
 from grader.compare import normwise
 from grader.mistakes import FORMULAS, TRANSPOSED, Context, candidates
@@ -32,20 +33,35 @@ def _factor_words(c: float, batch: int | None) -> tuple[str, str] | None:
     named: list[tuple[float, str, str]] = [
         (-1.0, "sign_flip", "has the wrong sign everywhere: check the order of a subtraction"),
         (2.0, "extra_factor_2", "is twice the right value: drop the extra factor 2"),
-        (0.5, "missing_factor_2", "is half the right value: the factor 2 from the square "
-                                  "(d/dx x**2 = 2x) is missing"),
+        (
+            0.5,
+            "missing_factor_2",
+            "is half the right value: the factor 2 from the square (d/dx x**2 = 2x) is missing",
+        ),
     ]
     if batch and batch > 2:
         named += [
-            (float(batch), "missing_1_over_n",
-             f"is N = {batch} times too large: divide by the batch size N (missing 1/N)"),
-            (1.0 / batch, "extra_1_over_n",
-             f"is N = {batch} times too small: it is divided by N twice (or averaged "
-             "where the loss already averages)"),
-            (-float(batch), "sign_flip_missing_1_over_n",
-             f"has the wrong sign and is N = {batch} times too large"),
-            (-1.0 / batch, "sign_flip_extra_1_over_n",
-             f"has the wrong sign and is N = {batch} times too small"),
+            (
+                float(batch),
+                "missing_1_over_n",
+                f"is N = {batch} times too large: divide by the batch size N (missing 1/N)",
+            ),
+            (
+                1.0 / batch,
+                "extra_1_over_n",
+                f"is N = {batch} times too small: it is divided by N twice (or averaged "
+                "where the loss already averages)",
+            ),
+            (
+                -float(batch),
+                "sign_flip_missing_1_over_n",
+                f"has the wrong sign and is N = {batch} times too large",
+            ),
+            (
+                -1.0 / batch,
+                "sign_flip_extra_1_over_n",
+                f"has the wrong sign and is N = {batch} times too small",
+            ),
         ]
     for target, code, phrase in named:
         if _near(c, target):
@@ -89,7 +105,7 @@ def transposed(name: str, got: Array, expected: Array, kind: str | None) -> Diag
 
 
 def regularization(
-    name: str, got: Array, expected: Array, reg: Array | None
+    name: str, got: Array, expected: Array, reg: Array | None, batch: int | None = None
 ) -> Diagnosis | None:
     """Least-squares fit got = a * g_data + b * g_reg; explain a and b."""
     if reg is None or got.shape != expected.shape or not reg.any():
@@ -102,7 +118,11 @@ def regularization(
         return None
     evidence = {"data_coefficient": a, "reg_coefficient": b}
     if not _near(a, 1.0):
-        return None
+        words = _factor_words(a, batch) if _near(b, 1.0) else None
+        if words is None:
+            return None
+        message = f"the data part of {name} {words[1]} (its regularization part is right)"
+        return Diagnosis(words[0], message, name, evidence)
     if abs(b) < 1e-6:
         message = f"{name} is missing the regularization gradient: add reg * {name[1:]}"
         return Diagnosis("reg_missing", message, name, evidence)
@@ -110,8 +130,10 @@ def regularization(
         message = f"{name} adds the regularization gradient twice: add reg * {name[1:]} once"
         return Diagnosis("reg_doubled", message, name, evidence)
     if _near(b, 0.5):
-        message = (f"{name} adds 0.5 * reg * {name[1:]}; the derivative of "
-                   f"0.5 * reg * sum({name[1:]}**2) is reg * {name[1:]}")
+        message = (
+            f"{name} adds 0.5 * reg * {name[1:]}; the derivative of "
+            f"0.5 * reg * sum({name[1:]}**2) is reg * {name[1:]}"
+        )
         return Diagnosis("reg_halved", message, name, evidence)
     message = f"{name} scales the regularization gradient by {b:.3g} instead of 1"
     return Diagnosis("reg_scaled", message, name, evidence)
@@ -155,7 +177,7 @@ def bias_shape(name: str, got: Array, expected: Array, ctx: Context) -> Diagnosi
     return None
 
 
-def pattern(name: str, wrong: Array, ctx: Context) -> str:
+def pattern(name: str, wrong: NDArray[np.bool_], ctx: Context) -> str:
     """Describe where the wrong elements are, for an unrecognised mistake."""
     count, total = int(wrong.sum()), int(wrong.size)
     text = f"{count} of {total} elements of {name} are wrong"
@@ -174,7 +196,7 @@ def pattern(name: str, wrong: Array, ctx: Context) -> str:
     return text
 
 
-def _same_shape(wrong: Array, ctx: Context) -> Iterator[tuple[str, Array]]:
+def _same_shape(wrong: NDArray[np.bool_], ctx: Context) -> Iterator[tuple[str, Array]]:
     for label, tensor in ctx.inputs.items():
         if tensor.shape == wrong.shape:
             yield label, tensor
@@ -183,7 +205,12 @@ def _same_shape(wrong: Array, ctx: Context) -> Iterator[tuple[str, Array]]:
 
 
 def diagnose(
-    name: str, param: str, got: Array, expected: Array, ctx: Context, wrong: Array | None
+    name: str,
+    param: str,
+    got: Array,
+    expected: Array,
+    ctx: Context,
+    wrong: NDArray[np.bool_] | None,
 ) -> Diagnosis:
     """The most likely mistake for one wrong gradient tensor."""
     for candidate in candidates(ctx):
@@ -192,7 +219,7 @@ def diagnose(
     found = (
         transposed(name, got, expected, ctx.kind)
         or bias_shape(name, got, expected, ctx)
-        or regularization(name, got, expected, ctx.reg.get(param))
+        or regularization(name, got, expected, ctx.reg.get(param), ctx.batch)
         or scale(name, got, expected, ctx.batch)
     )
     if found is not None:

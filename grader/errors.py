@@ -40,9 +40,8 @@ def student_frame(exc: BaseException, function: Callable[..., Any] | None = None
     chosen = None
     for summary in frames:
         path = os.path.abspath(summary.filename)
-        if home is not None and path == home:
-            chosen = summary
-        elif home is None and not path.startswith(_GRADER_DIR) and "numpy" not in path:
+        ours = path.startswith(_GRADER_DIR) or "numpy" in path
+        if (home is not None and path == home) or (home is None and not ours):
             chosen = summary
     if chosen is None:
         return None

@@ -65,13 +65,25 @@ def _sigmoid_mistakes(ctx: Context) -> list[Candidate]:
     twice = _sigmoid(out)
     right = "use out * (1 - out), where out = sigmoid(x)"
     return [
-        Candidate("sigmoid_of_preactivation", "dx", dout * x * (1 - x),
-                  f"dx uses x * (1 - x) on the pre-activation x; {right}"),
-        Candidate("sigmoid_half_preactivation", "dx", dout * out * (1 - x),
-                  f"dx uses sigmoid(x) * (1 - x), mixing the output and the input; {right}"),
-        Candidate("sigmoid_applied_twice", "dx", dout * twice * (1 - twice),
-                  "dx applies sigmoid to the activation again (sigmoid_prime(out)); out is "
-                  f"already sigmoid(x), so {right}"),
+        Candidate(
+            "sigmoid_of_preactivation",
+            "dx",
+            dout * x * (1 - x),
+            f"dx uses x * (1 - x) on the pre-activation x; {right}",
+        ),
+        Candidate(
+            "sigmoid_half_preactivation",
+            "dx",
+            dout * out * (1 - x),
+            f"dx uses sigmoid(x) * (1 - x), mixing the output and the input; {right}",
+        ),
+        Candidate(
+            "sigmoid_applied_twice",
+            "dx",
+            dout * twice * (1 - twice),
+            "dx applies sigmoid to the activation again (sigmoid_prime(out)); out is "
+            f"already sigmoid(x), so {right}",
+        ),
     ]
 
 
@@ -82,12 +94,24 @@ def _tanh_mistakes(ctx: Context) -> list[Candidate]:
     x, out, dout = parts
     right = "use 1 - out**2, where out = tanh(x)"
     return [
-        Candidate("tanh_of_preactivation", "dx", dout * (1 - x**2),
-                  f"dx uses 1 - x**2 on the pre-activation x; {right}"),
-        Candidate("tanh_applied_twice", "dx", dout * (1 - np.tanh(out) ** 2),
-                  f"dx applies tanh to the activation again (1 - tanh(out)**2); {right}"),
-        Candidate("tanh_missing_square", "dx", dout * (1 - out),
-                  f"dx uses 1 - out instead of 1 - out**2; {right}"),
+        Candidate(
+            "tanh_of_preactivation",
+            "dx",
+            dout * (1 - x**2),
+            f"dx uses 1 - x**2 on the pre-activation x; {right}",
+        ),
+        Candidate(
+            "tanh_applied_twice",
+            "dx",
+            dout * (1 - np.tanh(out) ** 2),
+            f"dx applies tanh to the activation again (1 - tanh(out)**2); {right}",
+        ),
+        Candidate(
+            "tanh_missing_square",
+            "dx",
+            dout * (1 - out),
+            f"dx uses 1 - out instead of 1 - out**2; {right}",
+        ),
     ]
 
 
@@ -98,12 +122,24 @@ def _relu_mistakes(ctx: Context) -> list[Candidate]:
     x, _, dout = parts
     right = "keep dout where x > 0 and set it to 0 elsewhere: dx = dout * (x > 0)"
     return [
-        Candidate("relu_mask_on_dout", "dx", dout * (dout > 0),
-                  f"dx masks with dout > 0, the wrong tensor; {right}"),
-        Candidate("relu_mask_inverted", "dx", dout * (x < 0),
-                  f"dx keeps dout where x < 0, the inverted inequality; {right}"),
-        Candidate("relu_no_mask", "dx", dout.copy(),
-                  f"dx passes dout through without the ReLU mask; {right}"),
+        Candidate(
+            "relu_mask_on_dout",
+            "dx",
+            dout * (dout > 0),
+            f"dx masks with dout > 0, the wrong tensor; {right}",
+        ),
+        Candidate(
+            "relu_mask_inverted",
+            "dx",
+            dout * (x < 0),
+            f"dx keeps dout where x < 0, the inverted inequality; {right}",
+        ),
+        Candidate(
+            "relu_no_mask",
+            "dx",
+            dout.copy(),
+            f"dx passes dout through without the ReLU mask; {right}",
+        ),
     ]
 
 
@@ -115,12 +151,24 @@ def _leaky_relu_mistakes(ctx: Context) -> list[Candidate]:
     alpha = float(ctx.constants.get("alpha", 0.01))
     right = f"dx = dout where x > 0 and alpha * dout (alpha = {alpha:g}) elsewhere"
     return [
-        Candidate("leaky_relu_missing_slope", "dx", dout * (x > 0),
-                  f"dx is 0 where x < 0, like a plain ReLU; {right}"),
-        Candidate("leaky_relu_slopes_swapped", "dx", dout * np.where(x > 0, alpha, 1.0),
-                  f"dx has the two slopes swapped; {right}"),
-        Candidate("relu_mask_on_dout", "dx", dout * np.where(dout > 0, 1.0, alpha),
-                  f"dx chooses the slope from dout instead of x; {right}"),
+        Candidate(
+            "leaky_relu_missing_slope",
+            "dx",
+            dout * (x > 0),
+            f"dx is 0 where x < 0, like a plain ReLU; {right}",
+        ),
+        Candidate(
+            "leaky_relu_slopes_swapped",
+            "dx",
+            dout * np.where(x > 0, alpha, 1.0),
+            f"dx has the two slopes swapped; {right}",
+        ),
+        Candidate(
+            "relu_mask_on_dout",
+            "dx",
+            dout * np.where(dout > 0, 1.0, alpha),
+            f"dx chooses the slope from dout instead of x; {right}",
+        ),
     ]
 
 
@@ -136,11 +184,19 @@ def _softmax_mistakes(ctx: Context) -> list[Candidate]:
     onehot[np.arange(n), y] = 1.0
     grad = next(iter(ctx.inputs))
     return [
-        Candidate("softmax_no_onehot", f"d{grad}", probs / n,
-                  f"d{grad} is probs / N: subtract 1 at each row's correct class "
-                  "(probs[range(N), y] -= 1) before dividing by N"),
-        Candidate("softmax_onehot_wrong_class", f"d{grad}", (probs - onehot[:, ::-1]) / n,
-                  f"d{grad} subtracts 1 at the wrong column; use probs[range(N), y] -= 1"),
+        Candidate(
+            "softmax_no_onehot",
+            f"d{grad}",
+            probs / n,
+            f"d{grad} is probs / N: subtract 1 at each row's correct class "
+            "(probs[range(N), y] -= 1) before dividing by N",
+        ),
+        Candidate(
+            "softmax_onehot_wrong_class",
+            f"d{grad}",
+            (probs - onehot[:, ::-1]) / n,
+            f"d{grad} subtracts 1 at the wrong column; use probs[range(N), y] -= 1",
+        ),
     ]
 
 
@@ -152,9 +208,13 @@ def _bce_mistakes(ctx: Context) -> list[Candidate]:
     grad = next(iter(ctx.inputs))
     n = p.shape[0]
     return [
-        Candidate("bce_logit_gradient", f"d{grad}", (p - y) / n,
-                  f"d{grad} is (p - y) / N, the gradient with respect to the logits; with "
-                  "respect to the probabilities it is (p - y) / (p * (1 - p)) / N"),
+        Candidate(
+            "bce_logit_gradient",
+            f"d{grad}",
+            (p - y) / n,
+            f"d{grad} is (p - y) / N, the gradient with respect to the logits; with "
+            "respect to the probabilities it is (p - y) / (p * (1 - p)) / N",
+        ),
     ]
 
 

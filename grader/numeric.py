@@ -24,7 +24,12 @@ Forward = Callable[[Array], object]
 
 
 class Counter:
-    """Wraps the function being differentiated and counts its evaluations."""
+    """Wraps the function being differentiated and counts its evaluations.
+
+    Callers pass a temporary they own (x + h, never x itself), so the
+    function may scribble on it; the output is copied, so a forward that
+    returns a view of its input cannot change a result after the fact.
+    """
 
     def __init__(self, f: Forward) -> None:
         self.f = f
@@ -32,8 +37,8 @@ class Counter:
 
     def __call__(self, x: Array) -> Array:
         self.calls += 1
-        out = self.f(np.array(x, dtype=np.float64, copy=True))
-        return np.array(out, dtype=np.float64, copy=True)
+        copied: Array = np.array(self.f(x), dtype=np.float64, copy=True)
+        return copied
 
 
 def scale_of(x: Array) -> float:
@@ -48,7 +53,8 @@ def steps(x: Array) -> Array:
     The returned steps are exactly representable: (x + h) - (x - h) == 2h.
     """
     h = CBRT_EPS * np.maximum(np.abs(x), 0.1 * scale_of(x))
-    return ((x + h) - (x - h)) / 2.0
+    exact: Array = ((x + h) - (x - h)) / 2.0
+    return exact
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,7 @@ def gradient(
     """
     counted = Counter(f)
     x = np.array(x, dtype=np.float64, copy=True)
-    out0 = counted(x) if base is None else np.array(base, dtype=np.float64)
+    out0 = counted(x.copy()) if base is None else np.array(base, dtype=np.float64)
     weight = np.ones_like(out0) if dout is None else np.asarray(dout, dtype=np.float64)
     if weight.shape != out0.shape:
         raise ValueError(f"dout has shape {weight.shape} but the output has shape {out0.shape}")

@@ -131,7 +131,8 @@ class CheckResult:
 
     def to_dict(self, *, error_maps: bool = False) -> dict[str, Any]:
         """A JSON-ready dict (non-finite floats become None)."""
-        return _jsonable(self, error_maps)
+        out: dict[str, Any] = _jsonable(self, error_maps)
+        return out
 
 
 def _jsonable(value: Any, error_maps: bool) -> Any:
@@ -143,7 +144,7 @@ def _jsonable(value: Any, error_maps: bool) -> Any:
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.ndarray):
-        return np.where(np.isfinite(value), value, np.nan).tolist() if error_maps else None
+        return _jsonable(value.tolist(), error_maps) if error_maps else None
     if isinstance(value, tuple | list):
         return [_jsonable(v, error_maps) for v in value]
     if isinstance(value, dict):

@@ -30,9 +30,7 @@ def taylor_test(
     magnitude = float(np.sum(np.abs(out0 if dout is None else dout * out0)))
     slope = float(np.sum(g * d))
     hs = tuple(float(h) for h in relative_steps)
-    remainders = tuple(
-        abs(weighted_loss(f(x + h * d), dout) - base - h * slope) for h in hs
-    )
+    remainders = tuple(abs(weighted_loss(f(x + h * d), dout) - base - h * slope) for h in hs)
     floor = 64.0 * EPS * (magnitude + abs(slope) + 1e-300)
     first_order = [h * abs(slope) for h in hs]
     if all(r <= floor + 1e-7 * lin for r, lin in zip(remainders, first_order, strict=True)):

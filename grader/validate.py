@@ -60,6 +60,8 @@ def validate(name: str, value: object, like: Array, param: str) -> Returned:
     """Check one gradient against the parameter it belongs to."""
     if value is None:
         return Returned(name, None, "not_attempted", f"{name} was not computed (got None)")
+    if type(value) in (float, np.float64, np.float32, np.float16):
+        value = np.asarray(value)  # a plain scalar is data; judge its shape below
     if type(value) is not np.ndarray:
         if isinstance(value, np.ndarray):
             return Returned(

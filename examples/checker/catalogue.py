@@ -1,0 +1,67 @@
+"""Run every catalogue entry through the checker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+import examples.checker.right
+import examples.checker.wrong  # noqa: F401  (registers the entries)
+from examples.checker import network
+from examples.checker.forwards import FORWARDS, LOSSES, inputs
+from examples.checker.registry import ENTRIES, Entry
+from grader import CheckResult, check_layer, check_loss
+
+
+@dataclass(frozen=True)
+class Outcome:
+    entry: Entry
+    result: CheckResult
+
+    @property
+    def code(self) -> str | None:
+        return self.result.diagnosis.code if self.result.diagnosis else None
+
+    @property
+    def as_expected(self) -> bool:
+        if self.entry.expected is None:
+            return self.result.passed
+        return self.code == self.entry.expected
+
+
+def run(entry: Entry, seed: int = 0) -> Outcome:
+    """Check one entry on fresh inputs of its kind."""
+    if entry.kind == "network":
+        return Outcome(entry, network.check(entry, seed))
+    rng = np.random.default_rng(seed)
+    options = dict(entry.options)
+    arrays, constants = inputs(
+        entry.kind, rng, dtype=options.get("dtype", np.float64), scale=options.get("scale", 1.0)
+    )
+    if options.get("at_kinks"):
+        x = arrays["x"]
+        x[0, :3] = 0.0  # exactly at the kink
+        x[1, :2] = 1e-9
+    forward = entry.forward or FORWARDS[entry.kind]
+    check = check_loss if entry.kind in LOSSES else check_layer
+    result = check(
+        forward,
+        entry.backward,
+        arrays,
+        constants=constants,
+        kind=entry.kind,
+        name=entry.name,
+        seed=seed,
+    )
+    return Outcome(entry, result)
+
+
+def entries() -> list[Entry]:
+    return list(ENTRIES) + network.ENTRIES
+
+
+def run_all(seed: int = 0) -> Iterator[Outcome]:
+    for entry in entries():
+        yield run(entry, seed)
