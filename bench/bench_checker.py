@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import mlp  # noqa: E402
+import mlp
 
-from grader import check_function  # noqa: E402
+from grader import check_function
 
 
 def median_time(fn, repeats):
@@ -52,7 +52,7 @@ def elementwise_loop(params, X, y, sample, rng):
     total_elements = sum(v.size for v in params.values())
     count = 0
     start = time.perf_counter()
-    for name, value in params.items():
+    for value in params.values():
         picks = rng.choice(value.size, size=min(sample, value.size), replace=False)
         for flat in picks:
             old = value.flat[flat]
