@@ -698,6 +698,12 @@ def _verdict(
     return Status.PASSED, None
 
 
+def _largest_error(m: Metrics) -> float:
+    """The elementwise max relative error, or the projection estimate."""
+    elementwise = m.max_rel_error if np.isfinite(m.max_rel_error) else 0.0
+    return max(elementwise, m.normwise_rel)
+
+
 def _result(
     problem: _Problem,
     status: Status,
@@ -709,17 +715,18 @@ def _result(
 ) -> CheckResult:
     if diagnosis is not None:
         message = diagnosis.message
+        others = [
+            t.name for t in tensors if t.status is Status.FAILED and t.name != diagnosis.tensor
+        ]
+        if others and diagnosis.tensor is not None:
+            message += f"; {', '.join(others)} {'is' if len(others) == 1 else 'are'} also wrong"
     else:
         worst_error = max(
-            (
-                t.metrics.max_rel_error
-                for t in tensors
-                if t.metrics and np.isfinite(t.metrics.max_rel_error)
-            ),
-            default=0.0,
+            (_largest_error(t.metrics) for t in tensors if t.metrics is not None), default=0.0
         )
         message = (
-            f"{problem.function}: all gradients are right (max relative error {worst_error:.1e})"
+            f"{problem.function}: all gradients are right (largest relative error "
+            f"{worst_error:.1e})"
         )
     return CheckResult(
         name=problem.function,

@@ -86,7 +86,8 @@ def passes(p: Projections, got: Array, tol: Tolerance) -> tuple[bool, float]:
     """Whether every projection agrees; and the normwise error estimate."""
     error, scale = errors(p, got)
     rms_measured = float(np.sqrt(np.mean(np.square(p.measured))))
-    estimate = float(np.sqrt(np.mean(np.square(np.maximum(error, 0.0)))))
+    raw = np.maximum(error + 10.0 * p.noise, 0.0)  # the estimate reports noise too
+    estimate = float(np.sqrt(np.mean(np.square(raw))))
     estimate /= max(rms_measured, 1e-300)
     return bool(np.all(error <= tol.screen * scale)), estimate
 

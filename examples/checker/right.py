@@ -4,8 +4,9 @@ other stable forms, in-place work on their own temporaries. All must pass."""
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import logsumexp, softmax
 
-from examples.checker.forwards import sigmoid_forward_keep_x
+from examples.checker.forwards import sigmoid_forward_keep_x, softmax_loss_forward_keep_scores
 from examples.checker.registry import correct
 
 
@@ -154,6 +155,20 @@ def softmax_per_row_loop(cache):
 def softmax_large_logits(cache):
     probs, y = cache
     return (probs - np.eye(probs.shape[1])[y]) / len(y)
+
+
+@correct("softmax_cross_entropy", forward=softmax_loss_forward_keep_scores)
+def softmax_via_logsumexp(cache):
+    scores, y = cache
+    probs = np.exp(scores - logsumexp(scores, axis=1, keepdims=True))
+    probs[np.arange(len(y)), y] -= 1
+    return probs / len(y)
+
+
+@correct("softmax_cross_entropy", forward=softmax_loss_forward_keep_scores, scale=50.0)
+def softmax_scipy_large_logits(cache):
+    scores, y = cache
+    return (softmax(scores, axis=1) - np.eye(scores.shape[1])[y]) / len(y)
 
 
 @correct("sum_of_squares")
