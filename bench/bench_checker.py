@@ -90,6 +90,37 @@ def torch_gradcheck(params, X, y, repeats):
     return seconds, calls["n"], torch.__version__
 
 
+def torch_catches(params, X, y, mistake):
+    """Does gradcheck(fast_mode=True), default tolerances, reject the numpy
+    backward with this mistake? (None when torch is absent.)"""
+    try:
+        import torch
+    except ImportError:
+        return None
+    names = ("W1", "b1", "W2", "b2")
+
+    class NumpyMLP(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, *tensors):
+            ctx.save_for_backward(*tensors)
+            p = {k: t.detach().numpy() for k, t in zip(names, tensors, strict=True)}
+            return torch.tensor(mlp.loss(p, X, y), dtype=torch.float64)
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            p = {k: t.detach().numpy() for k, t in zip(names, ctx.saved_tensors, strict=True)}
+            grads = mlp.backward(p, X, y, mistake)
+            return tuple(grad_out * torch.tensor(grads["d" + k]) for k in names)
+
+    tensors = [torch.tensor(params[k], requires_grad=True) for k in names]
+    try:
+        return not torch.autograd.gradcheck(
+            NumpyMLP.apply, tensors, fast_mode=True, raise_exception=False
+        )
+    except RuntimeError:
+        return True
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
@@ -139,7 +170,7 @@ def main():
     print()
     print("| mistake at 784-128-10 | caught | diagnosis | evaluations | time |")
     print("|---|---|---|---|---|")
-    for mistake in mlp.MISTAKES:
+    for mistake in mlp.MISTAKES + mlp.SUBTLE:
         start = time.perf_counter()
         r = ours(params, X, y, mistake)
         spent = time.perf_counter() - start
@@ -147,6 +178,16 @@ def main():
         print(
             f"| {mistake} | {'yes' if not r.passed else 'NO'} | {code} | {r.evaluations} "
             f"| {spent * 1e3:.0f} ms |"
+        )
+    print()
+    print("| mistake | caught by backprop-grader | caught by torch gradcheck(fast_mode=True) |")
+    print("|---|---|---|")
+    for mistake in [None, *mlp.MISTAKES, *mlp.SUBTLE]:
+        caught = not ours(params, X, y, mistake).passed
+        by_torch = torch_catches(params, X, y, mistake)
+        torch_text = "torch not installed" if by_torch is None else ("yes" if by_torch else "NO")
+        print(
+            f"| {mistake or 'none (right backward)'} | {'yes' if caught else 'no'} | {torch_text} |"
         )
 
 

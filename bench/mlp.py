@@ -58,7 +58,12 @@ def backward(p, X, y, mistake=None):
         db1 = dhidden.sum(axis=1)
     if mistake == "one_element":
         dW1[400, 7] += 1e-2
-    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+    grads = {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+    if mistake == "scaled_1.0005":  # e.g. a float32 softmax or an off-by-epsilon constant
+        grads = {k: 1.0005 * v for k, v in grads.items()}
+    if mistake == "one_element_1e-4":
+        grads["dW2"][3, 4] += 1e-4
+    return grads
 
 
 MISTAKES = [
@@ -72,3 +77,4 @@ MISTAKES = [
     "softmax_no_onehot",
     "one_element",
 ]
+SUBTLE = ["scaled_1.0005", "one_element_1e-4"]

@@ -75,7 +75,7 @@ def scale(name: str, got: Array, expected: Array, batch: int | None) -> Diagnosi
     if got.shape != expected.shape or energy == 0.0:
         return None
     c = float(np.sum(got * expected)) / energy
-    if not explains(got, c * expected) or _near(c, 1.0):
+    if not explains(got, c * expected) or abs(c - 1.0) <= 1e-6:
         return None
     if abs(c) < 1e-12 or not got.any():
         return Diagnosis("zero", f"{name} is all zeros; it should not be", name, {"factor": c})
