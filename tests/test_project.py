@@ -26,7 +26,7 @@ def test_grader_is_mypy_strict_clean():
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is a dev dependency")
 def test_grader_tests_and_examples_are_ruff_clean():
-    result = run("ruff", "check", "grader", "tests", "examples", "bench")
+    result = run("ruff", "check", "grader", "tests", "examples", "bench", "reference")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
