@@ -113,12 +113,23 @@ def torch_catches(params, X, y, mistake):
             return tuple(grad_out * torch.tensor(grads["d" + k]) for k in names)
 
     tensors = [torch.tensor(params[k], requires_grad=True) for k in names]
+    # On a failure fast mode re-runs the full slow Jacobian (100k columns here)
+    # only to word its error message; the verdict is already made, so stop there.
+    module = sys.modules["torch.autograd.gradcheck"]
+    original = module._run_slow_mode_and_get_error
+
+    def verdict_only(*args, **kwargs):
+        raise module.GradcheckError("fast mode found a mismatch")
+
+    module._run_slow_mode_and_get_error = verdict_only
     try:
         return not torch.autograd.gradcheck(
             NumpyMLP.apply, tensors, fast_mode=True, raise_exception=False
         )
     except RuntimeError:
         return True
+    finally:
+        module._run_slow_mode_and_get_error = original
 
 
 def main():
