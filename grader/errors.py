@@ -8,6 +8,7 @@ import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 _GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -32,16 +33,26 @@ def _source_file(function: Callable[..., Any]) -> str | None:
     return os.path.abspath(code.co_filename) if code is not None else None
 
 
-def student_frame(exc: BaseException, function: Callable[..., Any] | None = None) -> Frame | None:
-    """The innermost traceback frame in the student's file (or, failing
-    that, the innermost frame outside the grader and numpy)."""
+def student_frame(
+    exc: BaseException,
+    function: Callable[..., Any] | None = None,
+    root: Path | None = None,
+) -> Frame | None:
+    """The innermost traceback frame in the student's code: the file of
+    ``function``, or any file under ``root``, or failing both, the innermost
+    frame outside the grader and numpy."""
     frames = traceback.extract_tb(exc.__traceback__)
     home = _source_file(function) if function is not None else None
     chosen = None
     for summary in frames:
         path = os.path.abspath(summary.filename)
-        ours = path.startswith(_GRADER_DIR) or "numpy" in path
-        if (home is not None and path == home) or (home is None and not ours):
+        if home is not None:
+            ours = path == home
+        elif root is not None:
+            ours = path.startswith(str(root))
+        else:
+            ours = not (path.startswith(_GRADER_DIR) or "numpy" in path)
+        if ours:
             chosen = summary
     if chosen is None:
         return None
@@ -49,9 +60,24 @@ def student_frame(exc: BaseException, function: Callable[..., Any] | None = None
     return Frame(chosen.filename, chosen.lineno or 0, chosen.name, code)
 
 
-def describe(exc: BaseException, function: Callable[..., Any] | None, name: str) -> str:
+def student_frames(exc: BaseException, root: Path) -> str:
+    """The traceback lines that are in the student's files only."""
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if os.path.abspath(f.filename).startswith(str(root))
+    ]
+    return "".join(traceback.format_list(frames)).rstrip()
+
+
+def describe(
+    exc: BaseException,
+    function: Callable[..., Any] | None,
+    name: str,
+    root: Path | None = None,
+) -> str:
     """One line: what was raised, and where in the student's code."""
-    frame = student_frame(exc, function)
+    frame = student_frame(exc, function, root)
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     text = f"{name} raised {type(exc).__name__}"
     if detail:

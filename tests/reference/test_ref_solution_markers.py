@@ -14,52 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from grader import templates
+
 REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 ASSIGNMENTS = {"layers": 1, "spiral": 2, "moons": 3, "digits": 4}
-TASK_RE = re.compile(r"Task (\d+)\.(\d+) \((\d+) points\)\.")
-BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 THIRD_PARTY = {"numpy", "scipy", "sklearn"}
-
-
-def blocks(source: str) -> list[tuple[int, int, str]]:
-    """(begin line, end line, indent) of each marked block, 1-based; asserts they pair up."""
-    found, start = [], None
-    for number, line in enumerate(source.splitlines(), start=1):
-        stripped, indent = line.strip(), line[: len(line) - len(line.lstrip())]
-        if stripped == BEGIN:
-            assert start is None, f"line {number}: nested BEGIN"
-            start = (number, indent)
-        elif stripped == END:
-            assert start is not None and start[1] == indent, f"line {number}: unmatched END"
-            found.append((start[0], number, indent))
-            start = None
-    assert start is None, "BEGIN without END"
-    return found
 
 
 def task_functions(source: str) -> dict[str, ast.FunctionDef]:
     """Functions and methods whose docstring names a task, by task id."""
-    tasks = {}
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.FunctionDef) and (
-            match := TASK_RE.search(ast.get_docstring(node) or "")
-        ):
-            task = f"{match[1]}.{match[2]}"
-            assert task not in tasks, f"task {task} appears twice"
-            tasks[task] = node
-    return tasks
-
-
-def strip(source: str) -> str:
-    """The template: each block becomes raise NotImplementedError("Task X.Y: implement name")."""
-    lines = source.splitlines()
-    by_line = {node.lineno: (task, node) for task, node in task_functions(source).items()}
-    for begin, end, indent in reversed(blocks(source)):
-        task, node = next(by_line[n] for n in sorted(by_line, reverse=True) if n < begin)
-        lines[begin - 1 : end] = [
-            f'{indent}raise NotImplementedError("Task {task}: implement {node.name}")'
-        ]
-    return "\n".join(lines) + "\n"
+    return {task_id: node for task_id, (_, node) in templates.tasks_in(source).items()}
 
 
 def modules(assignment: str) -> list[Path]:
@@ -72,7 +36,7 @@ def test_every_block_sits_at_the_end_of_a_task_function(assignment: str) -> None
     for path in modules(assignment):
         source = path.read_text()
         tasks = task_functions(source)
-        spans = blocks(source)
+        spans = templates.blocks(source)
         assert len(spans) == len(tasks), f"{path.name}: {len(spans)} blocks, {len(tasks)} tasks"
         for task, node in tasks.items():
             assert int(task.split(".")[0]) == ASSIGNMENTS[assignment], f"{path.name}: Task {task}"
@@ -112,7 +76,7 @@ def test_stripped_templates_import_and_raise(
     package = f"template_{assignment}"
     (tmp_path / package).mkdir()
     for path in modules(assignment):
-        template = strip(path.read_text())
+        template = templates.strip(path.read_text())
         assert "SOLUTION" not in template
         (tmp_path / package / path.name).write_text(template)
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -1,0 +1,146 @@
+"""The ``checker`` a homework test uses: the gradient checker bound to the
+course's seed and tolerances, which records what it finds on the test (for
+the scoreboard and the report) and fails the test with one clear sentence."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from grader.check import Budget, check_function, check_layer, check_loss
+from grader.compare import Tolerance
+from grader.record import CheckResult, Status
+
+
+class NotAttempted(Exception):
+    """The task's code still raises NotImplementedError or returns None."""
+
+
+class GradientCheckFailed(AssertionError):
+    """A gradient check failed; ``str()`` is the short, student-facing text."""
+
+    def __init__(self, result: CheckResult) -> None:
+        self.result = result
+        super().__init__(failure_text(result))
+
+
+def failure_text(result: CheckResult) -> str:
+    """The diagnosis, then the worst element and the errors of each wrong
+    gradient: a few lines, never a dump of arrays."""
+    lines = [result.message]
+    for tensor in result.tensors:
+        if tensor.status is not Status.FAILED:
+            continue
+        detail = f"  {tensor.name}:"
+        if tensor.metrics is not None:
+            m = tensor.metrics
+            detail += f" max relative error {m.max_rel_error:.2g}"
+            if m.checked:
+                detail += f", {m.fraction_wrong:.0%} of {m.checked} checked elements wrong"
+        if tensor.worst:
+            w = tensor.worst[0]
+            detail += f"; worst at {list(w.index)}: expected {w.expected:.6g}, got {w.got:.6g}"
+        lines.append(detail)
+    return "\n".join(lines)
+
+
+class Checker:
+    """Per-test handle: ``checker.layer(...)``, ``checker.loss(...)``,
+    ``checker.function(...)`` and artifacts for the report."""
+
+    def __init__(self, seed: int, nodeid: str, tolerance: Tolerance | None = None) -> None:
+        self.seed = seed
+        self.tolerance = tolerance
+        self.results: list[CheckResult] = []
+        self.artifacts: dict[str, Any] = {}
+        # Inputs depend on the test, not on the order tests run in (xdist, -k).
+        self.rng = np.random.default_rng([seed, zlib.crc32(nodeid.encode())])
+
+    def _settle(self, result: CheckResult) -> CheckResult:
+        self.results.append(result)
+        if result.status is Status.NOT_ATTEMPTED:
+            raise NotAttempted(result.message)
+        if not result.passed:
+            raise GradientCheckFailed(result)
+        return result
+
+    def layer(
+        self,
+        forward: Callable[..., tuple[Any, Any]],
+        backward: Callable[..., object],
+        inputs: Mapping[str, ArrayLike],
+        **options: Any,
+    ) -> CheckResult:
+        """``check_layer`` with the course's seed; fails the test if wrong."""
+        options.setdefault("seed", self.seed)
+        options.setdefault("tolerance", self.tolerance)
+        return self._settle(check_layer(forward, backward, inputs, **options))
+
+    def loss(
+        self,
+        forward: Callable[..., tuple[Any, Any]],
+        backward: Callable[..., object],
+        inputs: Mapping[str, ArrayLike],
+        **options: Any,
+    ) -> CheckResult:
+        """``check_loss`` with the course's seed; fails the test if wrong."""
+        options.setdefault("seed", self.seed)
+        options.setdefault("tolerance", self.tolerance)
+        return self._settle(check_loss(forward, backward, inputs, **options))
+
+    def function(
+        self,
+        loss: Callable[[dict[str, Any]], float],
+        gradient: Callable[[dict[str, Any]], object],
+        params: Mapping[str, ArrayLike],
+        **options: Any,
+    ) -> CheckResult:
+        """``check_function`` with the course's seed; fails the test if wrong."""
+        options.setdefault("seed", self.seed)
+        options.setdefault("tolerance", self.tolerance)
+        options.setdefault("budget", Budget())
+        return self._settle(check_function(loss, gradient, params, **options))
+
+    def loss_curve(
+        self, student: Sequence[float], reference: Sequence[float] | None = None, label: str = ""
+    ) -> None:
+        """Show the student's loss history (and the reference's) in the report."""
+        self.artifacts["loss_curve"] = {
+            "student": [_number(v) for v in student],
+            "reference": [_number(v) for v in reference] if reference is not None else [],
+            "label": label,
+        }
+
+    def decision_boundary(
+        self,
+        predict: Callable[[np.ndarray], np.ndarray],
+        X: np.ndarray,
+        y: np.ndarray,
+        cells: int = 80,
+    ) -> None:
+        """Show the classifier's regions and the data points (2-D data)."""
+        pad = 0.5
+        x_min, x_max = float(X[:, 0].min() - pad), float(X[:, 0].max() + pad)
+        y_min, y_max = float(X[:, 1].min() - pad), float(X[:, 1].max() + pad)
+        xs = np.linspace(x_min, x_max, cells)
+        ys = np.linspace(y_min, y_max, cells)
+        xx, yy = np.meshgrid(xs, ys)
+        grid = np.asarray(predict(np.c_[xx.ravel(), yy.ravel()])).reshape(xx.shape)
+        self.artifacts["decision_boundary"] = {
+            "x_min": x_min,
+            "x_max": x_max,
+            "y_min": y_min,
+            "y_max": y_max,
+            "grid": grid.astype(int).tolist(),
+            "points": [[float(a), float(b), int(c)] for (a, b), c in zip(X, y, strict=True)],
+            "classes": int(max(int(np.max(y)), int(grid.max())) + 1),
+        }
+
+
+def _number(value: float) -> float | None:
+    f = float(value)
+    return f if np.isfinite(f) else None

@@ -1,0 +1,309 @@
+"""The pytest plugin: task markers, the ``student`` and ``checker`` fixtures,
+the scoreboard, and the report and results files.
+
+It is inert until asked: a run that uses no ``task`` marker and none of its
+fixtures prints nothing extra and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader import session as sessions
+from grader.compare import Tolerance
+from grader.errors import describe, student_frames
+from grader.harness import Checker, GradientCheckFailed, NotAttempted
+from grader.submission import Student, SubmissionError
+from grader.terminal import scoreboard
+
+RECORD = "backprop_grader"
+
+OPTIONS = {
+    "submission": "the homework to grade: a folder of modules or one .py file "
+    "(default: the folder of the test file)",
+    "report": "write a self-contained HTML report of the graded tasks to this path",
+    "json": "write the results in Gradescope's results.json format to this path",
+    "seed": "seed for test inputs and gradient-check probes (default: 0)",
+    "assignment": "the assignment's name, shown in the scoreboard and the reports",
+}
+MARKER = (
+    "task(id, points=1, name=None, hidden=False): the homework task this test grades "
+    "(e.g. '1.2'), the points the test is worth, the task's name, and whether students see "
+    "its details"
+)
+
+
+@dataclass
+class State:
+    records: list[dict[str, Any]] = field(default_factory=list)
+    students: dict[Path, Student] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+
+STATE = pytest.StashKey[State]()
+CHECKER = pytest.StashKey[Checker]()
+STUDENT = pytest.StashKey[Student]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("backprop-grader", "backprop-grader: gradient checks and scores")
+    for name, text in OPTIONS.items():
+        group.addoption(f"--grader-{name}", dest=f"grader_{name}", default=None, help=text)
+        parser.addini(f"grader_{name}", help=text, default=None)
+
+
+def option(config: pytest.Config, name: str) -> str | None:
+    """The command-line value, else the ini value, else None."""
+    value = config.getoption(f"grader_{name}")
+    if value is None:
+        value = config.getini(f"grader_{name}")
+    return str(value) if value not in (None, "") else None
+
+
+def seed_of(config: pytest.Config) -> int:
+    text = option(config, "seed") or "0"
+    try:
+        return int(text)
+    except ValueError:
+        raise pytest.UsageError(f"--grader-seed must be a whole number, got {text!r}") from None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER)
+    config.stash[STATE] = State()
+    seed_of(config)
+    path = submission_path(config)
+    if path is not None and not path.exists():
+        raise pytest.UsageError(
+            f"backprop-grader: the submission {path} does not exist; pass the homework folder "
+            "or .py file with --grader-submission PATH"
+        )
+    config.pluginmanager.register(Collector(config), "backprop-grader-collector")
+
+
+def _asked(config: pytest.Config) -> bool:
+    return any(option(config, name) for name in OPTIONS)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if not _asked(config):
+        return []
+    tol = Tolerance()
+    path = submission_path(config)
+    where = str(path) if path else "the folder next to each test"
+    return [
+        f"backprop-grader: seed {seed_of(config)}, rtol {tol.rtol:g}, atol {tol.atol:g}, "
+        f"projection screen {tol.screen:g} (float32: Tolerance.for_dtype)",
+        f"backprop-grader: grading {where}",
+    ]
+
+
+def submission_path(config: pytest.Config) -> Path | None:
+    """--grader-submission relative to where pytest was started; the ini key
+    relative to the ini file."""
+    cli = config.getoption("grader_submission")
+    if cli:
+        return (Path(config.invocation_params.dir) / str(cli)).resolve()
+    ini = config.getini("grader_submission")
+    if ini:
+        base = config.inipath.parent if config.inipath else config.rootpath
+        return (Path(base) / str(ini)).resolve()
+    return None
+
+
+@pytest.fixture
+def student(request: pytest.FixtureRequest) -> Student:
+    """The submission under test: ``student.<module>.<function>``."""
+    path = submission_path(request.config) or Path(str(request.path)).parent.resolve()
+    state = request.config.stash[STATE]
+    if path not in state.students:
+        state.students[path] = Student(path)
+    handle = state.students[path]
+    request.node.stash[STUDENT] = handle
+    return handle
+
+
+@pytest.fixture
+def checker(request: pytest.FixtureRequest) -> Checker:
+    """The gradient checker with the course's seed; records its results."""
+    handle = Checker(seed_of(request.config), request.node.nodeid)
+    request.node.stash[CHECKER] = handle
+    return handle
+
+
+def _graded(item: pytest.Item) -> bool:
+    return item.get_closest_marker("task") is not None or CHECKER in item.stash
+
+
+def _task_of(item: pytest.Item) -> tuple[str, str, float, bool]:
+    marker = item.get_closest_marker("task")
+    name = item.name.removeprefix("test_")
+    if marker is None:
+        return "-", name, 0.0, False
+    if not marker.args:
+        raise pytest.UsageError(f"{item.nodeid}: the task marker needs an id, e.g. task('1.2')")
+    points = float(marker.kwargs.get("points", 1))
+    return (
+        str(marker.args[0]),
+        str(marker.kwargs.get("name", name)),
+        points,
+        bool(marker.kwargs.get("hidden", False)),
+    )
+
+
+def _not_attempted(exc: BaseException) -> str | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, NotImplementedError | NotAttempted):
+            text = str(seen).strip()
+            return text if isinstance(seen, NotAttempted) else f"not attempted ({text})"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _outcome(
+    item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None]
+) -> tuple[str, str, str | None]:
+    """(status, one-line message, short failure text to show instead of pytest's)."""
+    if report.passed:
+        return "passed", "passed", None
+    if report.skipped:
+        return "skipped", "skipped", None
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if exc is None:
+        return "failed", "failed", None
+    absent = _not_attempted(exc)
+    if absent is not None:
+        return "not attempted", absent, absent
+    if isinstance(exc, GradientCheckFailed):
+        return "failed", exc.result.message, str(exc)
+    if isinstance(exc, SubmissionError):
+        return "error", str(exc), str(exc)
+    if isinstance(exc, AssertionError):
+        first = (str(exc).strip().splitlines() or ["assertion failed"])[0]
+        return "failed", first, None
+    student = item.stash.get(STUDENT, None)
+    if student is None:
+        return "error", describe(exc, None, "the test"), None
+    text = describe(exc, None, "your code", root=student.path)
+    frames = student_frames(exc, student.path)
+    return "error", text, f"{text}\n{frames}" if frames else text
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if not _graded(item) or not (report.when == "call" or report.failed or report.skipped):
+        return report
+    if report.when == "teardown" and not report.failed:
+        return report
+    task, task_name, points, hidden = _task_of(item)
+    checker = item.stash.get(CHECKER, None)
+    status, message, short = _outcome(item, report, call)
+    if short is not None:
+        report.longrepr = short
+    checks = [r.to_dict(error_maps=True) for r in checker.results] if checker else []
+    diagnosis = next((c["diagnosis"] for c in checks if c["diagnosis"]), None)
+    record = {
+        "nodeid": item.nodeid,
+        "line": item.location[1] or 0,
+        "name": item.name,
+        "task": task,
+        "task_name": task_name,
+        "score": points if status == "passed" else 0.0,
+        "max_score": points,
+        "status": status,
+        "hidden": hidden,
+        "message": message,
+        "diagnosis": diagnosis,
+        "checks": checks,
+        "artifacts": dict(checker.artifacts) if checker else {},
+        "stdout": report.capstdout,
+        "stderr": report.capstderr,
+        "duration": report.duration,
+    }
+    report.user_properties.append((RECORD, record))
+    return report
+
+
+class Collector:
+    """Collects the records on the controller (they travel inside xdist's
+    reports) and renders them once at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        state = self.config.stash[STATE]
+        for key, value in report.user_properties:
+            if key == RECORD and isinstance(value, dict):
+                state.records = [r for r in state.records if r["nodeid"] != value["nodeid"]]
+                state.records.append(value)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if hasattr(self.config, "workerinput"):
+            return
+        results = _session(self.config)
+        if results is None:
+            return
+        title = "backprop-grader" + (f": {results['assignment']}" if results["assignment"] else "")
+        terminalreporter.write_sep("=", title)
+        for line in scoreboard(results):
+            terminalreporter.write_line(line)
+        for path in _write_outputs(self.config, results):
+            terminalreporter.write_line(f"wrote {path}")
+
+
+def _session(config: pytest.Config) -> dict[str, Any] | None:
+    state = config.stash[STATE]
+    if not state.records:
+        return None
+    given = submission_path(config)
+    where = (
+        str(given)
+        if given
+        else (str(next(iter(state.students))) if state.students else str(config.rootpath))
+    )
+    return sessions.build(
+        state.records,
+        submission=where,
+        assignment=option(config, "assignment"),
+        seed=seed_of(config),
+        execution_time=time.perf_counter() - state.started,
+    )
+
+
+def _write_outputs(config: pytest.Config, results: dict[str, Any]) -> list[str]:
+    written = []
+    json_path = option(config, "json")
+    if json_path:
+        path = Path(json_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, json.dumps(sessions.gradescope(results), indent=2, allow_nan=False))
+        written.append(str(path))
+    report_path = option(config, "report")
+    if report_path:
+        from grader.report import render_report
+
+        path = Path(report_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, render_report(results))
+        written.append(str(path))
+    return written
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write beside the target, then rename: a crash never leaves half a file."""
+    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)

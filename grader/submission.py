@@ -1,0 +1,108 @@
+"""Load a student's submission (a folder of modules or one .py file) behind a
+``student`` handle: ``student.layers.linear_backward`` or, when the name is
+unique across the submission, ``student.linear_backward``."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+_counter = itertools.count()
+
+
+class SubmissionError(Exception):
+    """A problem with the submission itself (missing file, missing function)."""
+
+
+class Student:
+    """Lazy access to the modules of one submission."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+        if not self.path.exists():
+            raise SubmissionError(
+                f"submission not found: {self.path} (set --grader-submission or the "
+                "grader_submission ini key to your homework folder or .py file)"
+            )
+        self._package: str | None = None
+        self._modules: dict[str, ModuleType] = {}
+
+    def module_names(self) -> list[str]:
+        if self.path.is_file():
+            return [self.path.stem]
+        return sorted(
+            p.stem
+            for p in self.path.glob("*.py")
+            if p.stem != "__init__" and not p.stem.startswith(("test_", "conftest"))
+        )
+
+    def module(self, name: str) -> ModuleType:
+        """Import (once) the submission's module ``name``."""
+        if name in self._modules:
+            return self._modules[name]
+        if name not in self.module_names():
+            raise SubmissionError(
+                f"the submission has no module {name}.py in {self.path}; "
+                f"it has {', '.join(self.module_names()) or 'no modules'}"
+            )
+        if self.path.is_file():
+            module = _load_file(self.path, f"_submission_{next(_counter)}_{name}")
+        else:
+            module = importlib.import_module(f"{self._package_name()}.{name}")
+        self._modules[name] = module
+        return module
+
+    def _package_name(self) -> str:
+        """Import the folder as a fresh package, so its relative imports work
+        and two submissions never share a module."""
+        if self._package is None:
+            name = f"_submission_{next(_counter)}"
+            init = self.path / "__init__.py"
+            spec = importlib.util.spec_from_file_location(
+                name,
+                init if init.exists() else None,
+                submodule_search_locations=[str(self.path)],
+            )
+            if spec is None:
+                raise SubmissionError(f"cannot import the folder {self.path} as a package")
+            package = importlib.util.module_from_spec(spec)
+            sys.modules[name] = package
+            if init.exists() and spec.loader is not None:
+                spec.loader.exec_module(package)
+            self._package = name
+        return self._package
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self.module_names():
+            return self.module(name)
+        owners = [m for m in self.module_names() if hasattr(self.module(m), name)]
+        if len(owners) == 1:
+            return getattr(self.module(owners[0]), name)
+        if owners:
+            raise SubmissionError(
+                f"{name} is defined in several modules ({', '.join(owners)}); "
+                f"use student.{owners[0]}.{name}"
+            )
+        raise SubmissionError(
+            f"the submission has no function or module named {name} (looked in "
+            f"{', '.join(m + '.py' for m in self.module_names())}); did you rename or delete it?"
+        )
+
+    def __repr__(self) -> str:
+        return f"Student({str(self.path)!r})"
+
+
+def _load_file(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SubmissionError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
