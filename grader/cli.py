@@ -1,4 +1,4 @@
-"""Command line: ``grader demo`` (more subcommands arrive with batch grading)."""
+"""Command line: ``grader make-templates``, ``grader release``, ``grader demo``."""
 
 from __future__ import annotations
 
@@ -59,6 +59,66 @@ def _demo(args: argparse.Namespace) -> int:
     return 1 if surprises else 0
 
 
+def _make_templates(args: argparse.Namespace) -> int:
+    from grader import templates
+
+    reference, assignments = Path(args.reference), Path(args.assignments)
+    names = (
+        args.assignment
+        or sorted(p.name for p in reference.iterdir() if p.is_dir() and any(p.glob("*.py")))
+        if reference.is_dir()
+        else []
+    )
+    if not names:
+        print(
+            f"grader make-templates: no reference assignments in {reference}; pass "
+            "--reference PATH",
+            file=sys.stderr,
+        )
+        return 2
+    problems = []
+    for name in names:
+        if not (reference / name).is_dir():
+            print(f"grader make-templates: no reference folder {reference / name}", file=sys.stderr)
+            return 2
+        try:
+            if args.check:
+                problems += templates.stale(reference / name, assignments / name / name)
+            else:
+                for path in templates.write(reference / name, assignments / name / name):
+                    print(f"wrote {path}")
+        except templates.TemplateError as exc:
+            print(f"grader make-templates: {exc}", file=sys.stderr)
+            return 2
+    for problem in problems:
+        print(problem)
+    if args.check:
+        print(
+            "templates are stale: run grader make-templates"
+            if problems
+            else "templates are up to date"
+        )
+    return 1 if problems else 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    from grader.release import ReleaseError, release
+
+    try:
+        files = release(
+            args.assignment,
+            Path(args.out),
+            Path(args.assignments),
+            Path(args.reference),
+            args.force,
+        )
+    except (ReleaseError, OSError) as exc:
+        print(f"grader release: {exc}", file=sys.stderr)
+        return 2
+    print(f"handout of {args.assignment} written to {args.out} ({len(files)} files)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +134,35 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="seed for inputs and probes")
     demo.add_argument("--json", metavar="FILE", help="also write every result record as JSON")
     demo.set_defaults(run=_demo)
+
+    make = sub.add_parser(
+        "make-templates",
+        help="generate the student templates of assignments/ from reference/",
+        description="Strip the BEGIN/END SOLUTION blocks of reference/<name>/*.py into "
+        "assignments/<name>/<name>/.",
+    )
+    make.add_argument("assignment", nargs="*", help="assignments to generate (default: all)")
+    make.add_argument("--reference", default="reference", help="the reference folder")
+    make.add_argument("--assignments", default="assignments", help="the assignments folder")
+    make.add_argument(
+        "--check",
+        action="store_true",
+        help="only report templates that differ from a fresh generation",
+    )
+    make.set_defaults(run=_make_templates)
+
+    rel = sub.add_parser(
+        "release",
+        help="write a student handout: template, public tests, README, install notes",
+        description="Copy an assignment's template package, public tests and README into "
+        "OUT; refuses stale templates and any solution line.",
+    )
+    rel.add_argument("assignment", help="the assignment to release, e.g. layers")
+    rel.add_argument("--out", required=True, help="the handout folder to create")
+    rel.add_argument("--reference", default="reference", help="the reference folder")
+    rel.add_argument("--assignments", default="assignments", help="the assignments folder")
+    rel.add_argument("--force", action="store_true", help="replace a non-empty OUT")
+    rel.set_defaults(run=_release)
     return parser
 
 

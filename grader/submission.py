@@ -4,6 +4,7 @@ unique across the submission, ``student.linear_backward``."""
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import itertools
 import sys
@@ -40,8 +41,11 @@ class Student:
             if p.stem != "__init__" and not p.stem.startswith(("test_", "conftest"))
         )
 
-    def module(self, name: str) -> ModuleType:
-        """Import (once) the submission's module ``name``."""
+    def module(self, name: str) -> Module:
+        """The submission's module ``name`` (imported once)."""
+        return Module(self._import(name), name)
+
+    def _import(self, name: str) -> ModuleType:
         if name in self._modules:
             return self._modules[name]
         if name not in self.module_names():
@@ -62,11 +66,13 @@ class Student:
         if self._package is None:
             name = f"_submission_{next(_counter)}"
             init = self.path / "__init__.py"
-            spec = importlib.util.spec_from_file_location(
-                name,
-                init if init.exists() else None,
-                submodule_search_locations=[str(self.path)],
-            )
+            if init.exists():
+                spec = importlib.util.spec_from_file_location(
+                    name, init, submodule_search_locations=[str(self.path)]
+                )
+            else:  # a plain folder of modules: a package with no __init__ code
+                spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+                spec.submodule_search_locations = [str(self.path)]
             if spec is None:
                 raise SubmissionError(f"cannot import the folder {self.path} as a package")
             package = importlib.util.module_from_spec(spec)
@@ -81,9 +87,9 @@ class Student:
             raise AttributeError(name)
         if name in self.module_names():
             return self.module(name)
-        owners = [m for m in self.module_names() if hasattr(self.module(m), name)]
+        owners = [m for m in self.module_names() if hasattr(self._import(m), name)]
         if len(owners) == 1:
-            return getattr(self.module(owners[0]), name)
+            return getattr(self._import(owners[0]), name)
         if owners:
             raise SubmissionError(
                 f"{name} is defined in several modules ({', '.join(owners)}); "
@@ -96,6 +102,26 @@ class Student:
 
     def __repr__(self) -> str:
         return f"Student({str(self.path)!r})"
+
+
+class Module:
+    """One module of the submission; a missing name is a clear error."""
+
+    def __init__(self, module: ModuleType, name: str) -> None:
+        self._module = module
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        try:
+            return getattr(self._module, attribute)
+        except AttributeError:
+            raise SubmissionError(
+                f"{self._name}.py has no function or class named {attribute}; did you rename "
+                "or delete it? (keep the names of the template)"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"<submission module {self._name}>"
 
 
 def _load_file(path: Path, name: str) -> ModuleType:

@@ -3,6 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture
 def rng() -> np.random.Generator:

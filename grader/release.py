@@ -1,0 +1,86 @@
+"""Build a student handout from an assignment: the template package, the
+public tests, the student README and how to install the grader. Never the
+reference, never the hidden tests, never a line of a solution."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from grader import templates
+
+INSTALL = """# Installing the grader
+
+This homework is graded by backprop-grader, a pytest plugin.
+
+    python3 -m venv .venv && . .venv/bin/activate
+    pip install backprop-grader        # or: pip install /path/to/backprop-grader
+
+Then run `pytest` in this folder. Every task starts as "not attempted"; fill in
+the blanks marked `raise NotImplementedError("Task X.Y: ...")`, run `pytest`
+again, and open `report.html` for the details of what is still wrong.
+"""
+
+
+class ReleaseError(Exception):
+    """The assignment cannot be released as it is."""
+
+
+def solution_lines(reference: Path) -> set[str]:
+    """Every non-trivial line that only a solution block of the reference
+    contains (a line that the given code has too is no secret)."""
+    inside, outside = set(), set()
+    for path in reference.glob("*.py"):
+        source = path.read_text()
+        text = source.splitlines()
+        for begin, end, _ in templates.blocks(source, str(path)):
+            inside |= {line.strip() for line in text[begin : end - 1]}
+        outside |= {line.strip() for line in templates.strip(source, str(path)).splitlines()}
+    return {line for line in inside - outside if len(line) > 12 and not line.startswith("#")}
+
+
+def leaks(handout: Path, reference: Path) -> list[str]:
+    """Lines of the handout that appear in a reference solution block."""
+    secret = solution_lines(reference)
+    found = []
+    for path in sorted(handout.rglob("*")):
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip() in secret:
+                found.append(f"{path}:{number}: {line.strip()}")
+    return found
+
+
+def release(name: str, out: Path, assignments: Path, reference: Path, force: bool) -> list[Path]:
+    """Write the handout of assignment ``name`` into ``out``."""
+    source = assignments / name
+    if not (source / "tests").is_dir():
+        known = sorted(p.name for p in assignments.iterdir() if (p / "tests").is_dir())
+        raise ReleaseError(
+            f"no assignment {name!r} in {assignments} (known: {', '.join(known) or 'none'})"
+        )
+    stale = templates.stale(reference / name, source / name)
+    if stale:
+        raise ReleaseError(f"{stale[0]}; run `grader make-templates {name}` first")
+    if out.exists() and any(out.iterdir()):
+        if not force:
+            raise ReleaseError(f"{out} is not empty; choose a new folder or pass --force")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "report.html")
+    shutil.copytree(source / name, out / name, ignore=ignore)
+    shutil.copytree(source / "tests", out / "tests", ignore=ignore)
+    for extra in ("README.md", "pytest.ini"):
+        if (source / extra).exists():
+            shutil.copy2(source / extra, out / extra)
+    (out / "INSTALL.md").write_text(INSTALL)
+    leaked = leaks(out, reference / name)
+    if leaked:
+        shutil.rmtree(out)
+        raise ReleaseError(f"the handout would contain solution code: {leaked[0]}")
+    return sorted(p for p in out.rglob("*") if p.is_file())

@@ -1,0 +1,216 @@
+"""The pytest plugin end to end, with pytester."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+SUBMISSION = """
+import numpy as np
+
+def linear_forward(x, w, b):
+    return x @ w + b, (x, w, b)
+
+def linear_backward(dout, cache):
+    x, w, b = cache
+    return dout @ w.T, dout.T @ x, dout.sum(axis=0)
+
+def relu_forward(x):
+    return np.maximum(x, 0), x
+
+def relu_backward(dout, cache):
+    raise NotImplementedError("Task 1.2: implement relu_backward")
+
+def tanh_forward(x):
+    return np.tanh(x), np.tanh(x)
+
+def tanh_backward(dout, cache):
+    return dout * (1 - cache ** 2)
+
+def crashing_helper(x):
+    return x.reshape(7, 7)
+"""
+
+TESTS = """
+import numpy as np
+import pytest
+from grader.inputs import random_array
+
+@pytest.mark.task("1.1", points=3, name="linear_backward")
+def test_linear(student, checker):
+    s = student.homework
+    inputs = {"x": random_array((3, 5), checker.rng), "w": random_array((5, 7), checker.rng),
+              "b": random_array((7,), checker.rng)}
+    checker.layer(s.linear_forward, s.linear_backward, inputs, kind="linear")
+
+@pytest.mark.task("1.2", points=2, name="relu_backward")
+def test_relu(student, checker):
+    s = student.homework
+    x = random_array((3, 7), checker.rng, kinks=(0.0,))
+    checker.layer(s.relu_forward, s.relu_backward, {"x": x}, kind="relu")
+
+@pytest.mark.task("1.3", points=2, name="tanh_backward")
+def test_tanh(student, checker):
+    s = student.homework
+    checker.layer(s.tanh_forward, s.tanh_backward, {"x": random_array((3, 7), checker.rng)},
+                  kind="tanh")
+
+@pytest.mark.task("1.4", points=1, name="crashing_helper")
+def test_crash(student):
+    student.homework.crashing_helper(np.zeros(5))
+
+@pytest.mark.task("1.5", points=1, name="hidden check", hidden=True)
+def test_hidden(student):
+    assert student.tanh_backward(np.ones(2), np.zeros(2)).sum() == 2.0
+"""
+
+
+@pytest.fixture
+def homework(pytester):
+    pytester.makepyfile(homework=SUBMISSION, test_homework=TESTS)
+    pytester.makeini("[pytest]\ngrader_assignment = demo\n")
+    return pytester
+
+
+def test_scoreboard_names_status_points_and_diagnosis(homework):
+    result = homework.runpytest()
+    result.assert_outcomes(passed=2, failed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*= backprop-grader: demo =*",
+            "Task*Name*Points*Status*Diagnosis",
+            "1.1*linear_backward*0/3*failed*dw has the right values but transposed*",
+            "1.2*relu_backward*0/2*not attempted*Task 1.2: implement relu_backward*",
+            "1.3*tanh_backward*2/2*passed*",
+            "1.4*crashing_helper*0/1*error*ValueError*",
+            "1.5*hidden check*1/1*passed*",
+            "Total*3/9",
+        ]
+    )
+
+
+def test_failure_shows_diagnosis_and_worst_element_not_arrays(homework):
+    result = homework.runpytest("-k", "linear")
+    result.stdout.fnmatch_lines(
+        ["*dw has the right values but transposed: you computed dout.T @ x instead of x.T @ dout"]
+    )
+    assert "array(" not in result.stdout.str()
+    assert "grader/check.py" not in result.stdout.str()
+
+
+def test_student_exception_shows_the_students_frame(homework):
+    result = homework.runpytest("-k", "crash")
+    out = result.stdout.str()
+    assert "homework.py" in out and "x.reshape(7, 7)" in out
+    assert "grader/plugin.py" not in out
+
+
+def test_gradescope_json(homework):
+    result = homework.runpytest("--grader-json=results.json")
+    result.assert_outcomes(passed=2, failed=3)
+    data = json.loads((homework.path / "results.json").read_text())
+    assert data["score"] == 3 and data["max_score"] == 9
+    assert {"score", "max_score", "execution_time", "output", "tests"} <= set(data)
+    first = data["tests"][0]
+    assert set(first) == {
+        "name",
+        "number",
+        "score",
+        "max_score",
+        "status",
+        "output",
+        "tags",
+        "visibility",
+    }
+    assert first["number"] == "1.1" and first["status"] == "failed"
+    assert "transposed" in first["tags"]
+    hidden = next(t for t in data["tests"] if t["number"] == "1.5")
+    assert hidden["visibility"] == "after_due_date"
+
+
+def test_k_selects_and_scores_only_what_ran(homework):
+    result = homework.runpytest("-k", "tanh")
+    result.assert_outcomes(passed=1, deselected=4)
+    result.stdout.fnmatch_lines(["1.3*tanh_backward*2/2*passed*", "Total*2/2"])
+
+
+def test_grader_tasks_option_selects_tasks(homework):
+    result = homework.runpytest("--grader-tasks=1.1,1.3")
+    result.assert_outcomes(passed=1, failed=1, deselected=3)
+
+
+def test_x_and_last_failed(homework):
+    homework.runpytest("-x").assert_outcomes(failed=1)
+    homework.runpytest()
+    again = homework.runpytest("--lf")
+    again.assert_outcomes(failed=3)
+    again.stdout.fnmatch_lines(["Total*0/6"])
+
+
+def test_xdist_gives_the_same_scores_and_one_report(homework):
+    serial = homework.runpytest("--grader-json=serial.json")
+    parallel = homework.runpytest_subprocess("-n", "2", "--grader-json=parallel.json")
+    parallel.assert_outcomes(passed=2, failed=3)
+    one = json.loads((homework.path / "serial.json").read_text())
+    two = json.loads((homework.path / "parallel.json").read_text())
+    assert serial.ret == parallel.ret
+    assert [(t["name"], t["score"]) for t in one["tests"]] == [
+        (t["name"], t["score"]) for t in two["tests"]
+    ]
+    assert parallel.stdout.str().count("backprop-grader: demo") == 1
+
+
+def test_inert_without_markers_or_fixtures(pytester):
+    pytester.makepyfile(test_plain="def test_one():\n    assert 1 + 1 == 2\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    out = result.stdout.str()  # pytest itself lists the plugin among "plugins:"; nothing more
+    assert "backprop-grader:" not in out and "= backprop-grader" not in out
+    written = sorted(p.name for p in pytester.path.iterdir() if not p.name.startswith("."))
+    assert written == ["test_plain.py"]
+
+
+def test_markers_registered_and_strict_markers_friendly(homework):
+    homework.runpytest("--markers").stdout.fnmatch_lines(
+        ["@pytest.mark.task(id, points=1, name=None, hidden=False): *"]
+    )
+    homework.runpytest("--strict-markers").assert_outcomes(passed=2, failed=3)
+
+
+def test_options_share_one_help_text_with_ini_keys(pytester):
+    out = pytester.runpytest("--help").stdout.str()
+    assert "backprop-grader:" in out
+    for name in ("submission", "report", "json", "seed", "assignment", "tasks"):
+        assert f"--grader-{name}" in out
+        assert f"grader_{name} " in out or f"grader_{name}:" in out or f"grader_{name}\n" in out
+
+
+def test_header_reports_seed_tolerances_and_submission(homework):
+    result = homework.runpytest("--grader-seed=7", f"--grader-submission={homework.path}")
+    result.stdout.fnmatch_lines(
+        [
+            "backprop-grader: seed 7, rtol 1e-05, atol 1e-07*",
+            f"backprop-grader: grading {homework.path}",
+        ]
+    )
+
+
+def test_bad_seed_and_missing_submission_are_one_line_errors(homework):
+    bad = homework.runpytest("--grader-seed=abc")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*--grader-seed must be a whole number, got 'abc'*"])
+    missing = homework.runpytest("--grader-submission=nowhere")
+    assert missing.ret == pytest.ExitCode.USAGE_ERROR
+    missing.stderr.fnmatch_lines(["*the submission *nowhere does not exist*"])
+
+
+def test_missing_function_is_named(pytester):
+    pytester.makepyfile(homework="def other():\n    pass\n", test_homework=TESTS)
+    result = pytester.runpytest("-k", "tanh")
+    result.stdout.fnmatch_lines(["*homework.py has no function or class named tanh_forward*"])
+
+
+def test_seed_changes_inputs_but_not_verdicts(homework):
+    for seed in ("1", "2"):
+        homework.runpytest(f"--grader-seed={seed}").assert_outcomes(passed=2, failed=3)
