@@ -77,6 +77,11 @@ def describe(
     root: Path | None = None,
 ) -> str:
     """One line: what was raised, and where in the student's code."""
+    remote = getattr(exc, "student_description", None)
+    if isinstance(remote, str):  # raised in the sandbox, already located
+        return f"{name} raised {remote}"
+    if type(exc).__name__ == "SandboxDied":
+        return str(exc)
     frame = student_frame(exc, function, root)
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     text = f"{name} raised {type(exc).__name__}"

@@ -34,6 +34,13 @@ OPTIONS = {
     "seed": "seed for test inputs and gradient-check probes (default: 0)",
     "assignment": "the assignment's name, shown in the scoreboard and the reports",
     "tasks": "run only these tasks, a comma-separated list of task ids such as 1.2,1.3",
+    "reference": "grading mode: run the given code from this reference folder and only the "
+    "task functions of the submission, in a confined process",
+    "hide": "grading mode: comma-separated folders the student's process must not see "
+    "(hidden tests, outputs, other submissions)",
+    "uid": "grading mode: the user id the student's process runs as",
+    "timeout": "grading mode: seconds one call into the student's code may take (default 30)",
+    "memory": "grading mode: address-space limit of the student's process in MB (default 2048)",
 }
 MARKER = (
     "task(id, points=1, name=None, hidden=False): the homework task this test grades "
@@ -45,13 +52,13 @@ MARKER = (
 @dataclass
 class State:
     records: list[dict[str, Any]] = field(default_factory=list)
-    students: dict[Path, Student] = field(default_factory=dict)
+    students: dict[Path, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
 
 STATE = pytest.StashKey[State]()
 CHECKER = pytest.StashKey[Checker]()
-STUDENT = pytest.StashKey[Student]()
+STUDENT = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -121,15 +128,36 @@ def submission_path(config: pytest.Config) -> Path | None:
 
 
 @pytest.fixture
-def student(request: pytest.FixtureRequest) -> Student:
+def student(request: pytest.FixtureRequest) -> Any:
     """The submission under test: ``student.<module>.<function>``."""
-    path = submission_path(request.config) or Path(str(request.path)).parent.resolve()
-    state = request.config.stash[STATE]
+    config = request.config
+    path = submission_path(config) or Path(str(request.path)).parent.resolve()
+    state = config.stash[STATE]
     if path not in state.students:
-        state.students[path] = Student(path)
+        state.students[path] = _open(config, path)
     handle = state.students[path]
     request.node.stash[STUDENT] = handle
     return handle
+
+
+def _open(config: pytest.Config, path: Path) -> Any:
+    """Student mode: import the submission here. Grading mode (a reference is
+    given): reference code here, the submission's task code in a sandbox."""
+    reference = option(config, "reference")
+    if reference is None:
+        return Student(path)
+    from grader.sandbox import Limits, Sandbox
+    from grader.trusted import TrustedStudent
+
+    ref = (Path(config.invocation_params.dir) / reference).resolve()
+    hide = [ref] + [Path(p) for p in (option(config, "hide") or "").split(",") if p]
+    uid = option(config, "uid")
+    limits = Limits(
+        wall_seconds=float(option(config, "timeout") or 30),
+        memory_mb=int(option(config, "memory") or 2048),
+    )
+    sandbox = Sandbox(path, hide=hide, limits=limits, uid=int(uid) if uid else None)
+    return TrustedStudent(ref, sandbox, path)
 
 
 @pytest.fixture
@@ -209,6 +237,12 @@ def _outcome(
         first = (str(exc).strip().splitlines() or ["assertion failed"])[0]
         return "failed", first, None
     student = item.stash.get(STUDENT, None)
+    if hasattr(exc, "student_description"):
+        text = f"your code raised {exc.student_description}"
+        trace = exc.trace() if hasattr(exc, "trace") else ""
+        return "error", text, f"{text}\n{trace}" if trace else text
+    if type(exc).__name__ == "SandboxDied":
+        return "error", str(exc), str(exc)
     if student is None:
         return "error", describe(exc, None, "the test"), None
     text = describe(exc, None, "your code", root=student.path)
@@ -231,6 +265,9 @@ def pytest_runtest_makereport(
     if short is not None:
         report.longrepr = short
     checks = [r.to_dict(error_maps=True) for r in checker.results] if checker else []
+    handle = item.stash.get(STUDENT, None)
+    sandbox = getattr(handle, "sandbox", None)
+    sandboxed = sandbox.output_since() if sandbox is not None else ("", "")
     diagnosis = next((c["diagnosis"] for c in checks if c["diagnosis"]), None)
     record = {
         "nodeid": item.nodeid,
@@ -246,12 +283,21 @@ def pytest_runtest_makereport(
         "diagnosis": diagnosis,
         "checks": checks,
         "artifacts": dict(checker.artifacts) if checker else {},
-        "stdout": report.capstdout,
-        "stderr": report.capstderr,
+        "stdout": report.capstdout + sandboxed[0],
+        "stderr": report.capstderr + sandboxed[1],
         "duration": report.duration,
     }
     report.user_properties.append((RECORD, record))
     return report
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the students' processes of a grading run."""
+    state = config.stash.get(STATE, None)
+    for handle in state.students.values() if state else []:
+        sandbox = getattr(handle, "sandbox", None)
+        if sandbox is not None:
+            sandbox.close()
 
 
 class Collector:

@@ -29,23 +29,31 @@ class Task:
     name: str
     module: str
     summary: str
+    qualname: str = ""
 
 
 def tasks_in(source: str, module: str = "") -> dict[str, tuple[Task, ast.FunctionDef]]:
     """Functions and methods whose docstring names a task, by task id."""
     found: dict[str, tuple[Task, ast.FunctionDef]] = {}
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.FunctionDef):
-            continue
-        doc = ast.get_docstring(node) or ""
-        match = TASK_RE.search(doc)
-        if match is None:
-            continue
-        if match[1] in found:
-            raise TemplateError(f"{module}: Task {match[1]} is named by two functions")
-        summary = doc.strip().splitlines()[0] if doc.strip() else node.name
-        task = Task(match[1], float(match[2]), node.name, module, summary)
-        found[match[1]] = (task, node)
+
+    def visit(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                visit(node.body, f"{prefix}{node.name}.")
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            doc = ast.get_docstring(node) or ""
+            match = TASK_RE.search(doc)
+            if match is None:
+                continue
+            if match[1] in found:
+                raise TemplateError(f"{module}: Task {match[1]} is named by two functions")
+            summary = doc.strip().splitlines()[0] if doc.strip() else node.name
+            stem = module.removesuffix(".py")
+            task = Task(match[1], float(match[2]), node.name, stem, summary, prefix + node.name)
+            found[match[1]] = (task, node)
+
+    visit(ast.parse(source).body, "")
     return found
 
 

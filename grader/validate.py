@@ -32,6 +32,9 @@ class Returned:
 
 
 def _type_name(value: object) -> str:
+    sent = getattr(value, "type_name", None)
+    if type(value).__name__ == "Unsupported" and isinstance(sent, str):
+        return sent  # a value the sandbox could not send as data
     kind = type(value)
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 

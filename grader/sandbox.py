@@ -1,0 +1,407 @@
+"""Run a student's code in a confined child process.
+
+The child gets a fresh working directory holding only its submission, owned
+by a user id of its own; mount and network namespaces in which the reference,
+the hidden tests, the outputs and the other submissions are covered by empty
+tmpfs mounts and there is no network interface up; limits on CPU time,
+address space, file size and processes; a scrubbed environment; and a
+wall-clock timeout per call. Whatever isolation the machine does not allow is
+reported in ``Isolation.notes`` rather than silently skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from grader import wire
+
+CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWUSER = 0x00020000, 0x40000000, 0x10000000
+MS_REC, MS_PRIVATE = 0x4000, 0x40000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND = 0x2, 0x4, 0x8, 0x1000
+OUTPUT_TAIL = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-submission limits. ``wall_seconds`` bounds each call."""
+
+    cpu_seconds: int = 60
+    memory_mb: int = 2048
+    file_mb: int = 16
+    processes: int = 32
+    wall_seconds: float = 30.0
+
+
+@dataclass
+class Isolation:
+    """What confinement the machine allows; probed once per process."""
+
+    namespaces: bool = False
+    own_uid: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class SandboxDied(Exception):
+    """The student's process ended or was killed; ``str()`` says why."""
+
+
+_isolation: Isolation | None = None
+_RUNTIME: list[str] = []
+
+
+def _libc() -> Any:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _mount(source: str, target: str, kind: str | None, flags: int, data: str | None) -> None:
+    libc = _libc()
+    result = libc.mount(
+        source.encode(),
+        target.encode(),
+        kind.encode() if kind else None,
+        flags,
+        data.encode() if data else None,
+    )
+    if result != 0:
+        raise OSError(ctypes.get_errno(), f"mount {target}")
+
+
+def runtime_paths() -> list[str]:
+    """Directories the student's interpreter must be able to read."""
+    import site
+
+    import numpy
+
+    found = {sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parents[1])}
+    found.update(site.getsitepackages())
+    found.add(str(Path(numpy.__file__).resolve().parents[1]))
+    found.add(str(Path(__file__).resolve().parents[1]))  # this package (editable installs)
+    return sorted(p for p in found if os.path.isdir(p))
+
+
+def _blocking(path: str) -> str | None:
+    """The first ancestor of ``path`` that other users cannot traverse."""
+    current = Path("/")
+    for part in Path(path).parts[1:]:
+        if os.stat(current).st_mode & 0o005 != 0o005:
+            return str(current)
+        current = current / part
+    return None
+
+
+def _expose(needed: list[str], stage: str) -> None:
+    """Make ``needed`` readable by other users inside this mount namespace:
+    cover each untraversable ancestor with a 0755 tmpfs (hiding the rest of
+    it) and bind back only the needed subtrees."""
+    for _ in range(8):
+        blocked = sorted({b for p in needed if (b := _blocking(p)) is not None})
+        if not blocked:
+            return
+        top = blocked[0]
+        keep = sorted(
+            {
+                str(Path(top) / Path(p).relative_to(top).parts[0])
+                for p in needed
+                if p.startswith(top.rstrip("/") + "/")
+            }
+        )
+        os.makedirs(stage, exist_ok=True)
+        staged = []
+        for i, path in enumerate(keep):
+            spot = os.path.join(stage, str(i))
+            os.makedirs(spot, exist_ok=True)
+            _mount(path, spot, None, MS_BIND | MS_REC, None)
+            staged.append((spot, path))
+        _mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, "size=16k,mode=0755")
+        for spot, path in staged:
+            os.makedirs(path, exist_ok=True)
+            _mount(spot, path, None, MS_BIND | MS_REC, None)
+
+
+def _unshare_and_hide(hide: list[str], needed: list[str] | None = None) -> None:
+    libc = _libc()
+    if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "unshare")
+    _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
+    if needed:
+        _expose(needed, f"/tmp/.grader-stage-{os.getpid()}")
+    for path in hide:
+        _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16k,mode=0755")
+
+
+def isolation() -> Isolation:
+    """Probe (once) whether namespaces and a separate user id are available."""
+    global _isolation
+    if _isolation is not None:
+        return _isolation
+    found = Isolation()
+    pid = os.fork()
+    if pid == 0:  # the probe child: try everything, report by exit code
+        code = 0
+        try:
+            _unshare_and_hide([])
+        except OSError:
+            code |= 1
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+        except OSError:
+            code |= 2
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    found.namespaces = not code & 1
+    found.own_uid = not code & 2
+    if not found.namespaces:
+        found.notes.append(
+            "no mount/network namespaces here (needs root or CAP_SYS_ADMIN): student code can "
+            "reach the network and read files its user can read; grade as root for full isolation"
+        )
+    if not found.own_uid:
+        found.notes.append("cannot switch user ids (not root): submissions run as the grading user")
+    _RUNTIME[:] = runtime_paths()
+    _isolation = found
+    return found
+
+
+def _confine(
+    hide: list[str], needed: list[str], uid: int | None, limits: Limits, namespaces: bool
+) -> Any:
+    """The function run in the child between fork and exec."""
+
+    def apply() -> None:
+        if namespaces:
+            _unshare_and_hide(hide, needed if uid is not None else None)
+        mb = 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb, limits.memory_mb * mb))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * mb, limits.file_mb * mb))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if uid is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+
+    return apply
+
+
+class Sandbox:
+    """One student's process, answering calls on plain data."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        hide: list[Path] | None = None,
+        limits: Limits | None = None,
+        uid: int | None = None,
+    ) -> None:
+        self.workdir = workdir.resolve()
+        self.limits = limits or Limits()
+        self.isolation = isolation()
+        self.uid = uid if self.isolation.own_uid else None
+        self.hide = [str(p.resolve()) for p in (hide or []) if p.exists() and p.is_dir()]
+        self.process: subprocess.Popen[bytes] | None = None
+        self.died: str | None = None
+        self._logs = self.workdir.parent / f".{self.workdir.name}.logs"
+        self._offsets: dict[str, int] = {}
+
+    def start(self) -> None:
+        self._logs.mkdir(mode=0o700, exist_ok=True)
+        if self.uid is not None:
+            for path in [self.workdir, *self.workdir.rglob("*")]:
+                os.chown(path, self.uid, self.uid)
+            self.workdir.chmod(0o700)
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(self.workdir),
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": "0",
+            "PYTHONUNBUFFERED": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
+        stdout = open(self._logs / "stdout", "wb")  # noqa: SIM115 (the child owns it)
+        stderr = open(self._logs / "stderr", "wb")  # noqa: SIM115
+        try:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-I",
+                    "-m",
+                    "grader.sandbox_worker",
+                    str(to_child_r),
+                    str(from_child_w),
+                ],
+                cwd=self.workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                pass_fds=(to_child_r, from_child_w),
+                start_new_session=True,
+                preexec_fn=_confine(
+                    self.hide, _RUNTIME, self.uid, self.limits, self.isolation.namespaces
+                ),
+            )
+        finally:
+            stdout.close()
+            stderr.close()
+            os.close(to_child_r)
+            os.close(from_child_w)
+        self._to: BinaryIO = os.fdopen(to_child_w, "wb", buffering=1 << 16)
+        self._from: BinaryIO = os.fdopen(from_child_r, "rb", buffering=1 << 16)
+        self._from_fd = from_child_r
+
+    def call(
+        self,
+        target: str,
+        args: Any = (),
+        kwargs: Any = None,
+        owner: Any = None,
+        convert: wire.Convert | None = None,
+    ) -> dict[str, Any]:
+        """Ask the student's process to run ``target``; returns its reply
+        (``{"value": ...}``, ``{"value": ..., "self": ...}`` or ``{"error": ...}``)."""
+        if self.died is not None:
+            raise SandboxDied(self.died)
+        if self.process is None:
+            self.start()
+        request: dict[str, Any] = {
+            "target": target,
+            "args": list(args),
+            "kwargs": dict(kwargs or {}),
+        }
+        if owner is not None:
+            request["self"] = owner
+        try:
+            wire.send(self._to, request, convert)
+        except (BrokenPipeError, OSError):
+            self._dead()
+        deadline = time.monotonic() + self.limits.wall_seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                self.died = (
+                    f"your code ran for more than {self.limits.wall_seconds:g} s "
+                    "(an endless loop or a long sleep?)"
+                )
+                raise SandboxDied(self.died)
+            ready, _, _ = select.select([self._from_fd], [], [], min(left, 1.0))
+            if ready:
+                break
+            if self.process is not None and self.process.poll() is not None:
+                self._dead()
+        try:
+            reply = wire.receive(self._from)
+        except (EOFError, OSError):
+            self._dead()
+        except wire.WireError as exc:
+            self.kill()
+            self.died = f"your code's process sent something that is not data ({exc})"
+            raise SandboxDied(self.died) from None
+        if not isinstance(reply, dict):
+            self.kill()
+            self.died = "your code's process sent a malformed reply"
+            raise SandboxDied(self.died)
+        return reply
+
+    def _dead(self) -> Any:
+        assert self.process is not None
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self.process.wait()
+        self.died = _death(code, self.limits)
+        raise SandboxDied(self.died)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def output_since(self) -> tuple[str, str]:
+        """The student's stdout and stderr written since the last call (capped)."""
+        texts = []
+        for stream in ("stdout", "stderr"):
+            path = self._logs / stream
+            start = self._offsets.get(stream, 0)
+            try:
+                size = path.stat().st_size
+                with open(path, "rb") as f:
+                    f.seek(max(start, size - OUTPUT_TAIL))
+                    data = f.read()
+            except OSError:
+                texts.append("")
+                continue
+            self._offsets[stream] = size
+            text = data.decode("utf-8", errors="replace")
+            cut = size - start - len(data)
+            texts.append(f"[... {cut} bytes cut ...]\n{text}" if cut > 0 else text)
+        return texts[0], texts[1]
+
+    def output(self) -> tuple[str, str]:
+        """The last 16 KiB of the student's stdout and stderr."""
+        return _tail(self._logs / "stdout"), _tail(self._logs / "stderr")
+
+    def close(self) -> tuple[str, str]:
+        """Stop the process and return its output; the work dir is removed."""
+        if self.process is not None:
+            with contextlib.suppress(OSError):
+                self._to.close()
+            try:
+                self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            self._from.close()
+        out = self.output()
+        shutil.rmtree(self._logs, ignore_errors=True)
+        return out
+
+
+def _death(code: int, limits: Limits) -> str:
+    if code < 0:
+        sig = -code
+        reasons = {
+            signal.SIGXCPU: f"used more than {limits.cpu_seconds} s of CPU time",
+            signal.SIGXFSZ: f"wrote a file or output larger than {limits.file_mb} MB",
+            signal.SIGSEGV: "crashed with a segmentation fault",
+            signal.SIGKILL: "was killed (out of memory, or stopped by the grader)",
+        }
+        name = signal.Signals(sig).name
+        reason = reasons.get(signal.Signals(sig), f"was killed by signal {name}")
+        return f"your code's process {reason}"
+    return f"your code's process exited with code {code} (sys.exit or os._exit?)"
+
+
+def _tail(path: Path) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - OUTPUT_TAIL))
+            data = f.read()
+    except OSError:
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    return (f"[... {size - OUTPUT_TAIL} bytes cut ...]\n" + text) if size > OUTPUT_TAIL else text

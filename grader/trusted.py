@@ -1,0 +1,197 @@
+"""The ``student`` handle in grading mode.
+
+Tests see the same ``student.<module>.<name>`` as in student mode, but the
+modules are private copies of the *reference*: given code (forward passes,
+data, training loops) runs trusted, and only the task functions and methods
+are proxies that run the student's code in the sandbox, on plain data. A
+student can therefore neither change the forward pass the checker
+differentiates nor fake a loss curve.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import importlib.util
+import itertools
+import sys
+from pathlib import Path
+from types import FunctionType, ModuleType
+from typing import Any
+
+import numpy as np
+
+from grader import templates, wire
+from grader.sandbox import Sandbox
+from grader.submission import Module, SubmissionError
+
+_counter = itertools.count()
+
+
+class StudentError(Exception):
+    """An exception raised by the student's code in the sandbox."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        self.kind = str(error.get("type", "Exception"))
+        self.detail = str(error.get("message", ""))
+        self.frames = [tuple(f) for f in error.get("frames", [])]
+        where = ""
+        if self.frames:
+            name, line, function, code = self.frames[-1]
+            where = (
+                f" (at {name}:{line} in {function}: `{code}`)"
+                if code
+                else (f" (at {name}:{line} in {function})")
+            )
+        self.student_description = (
+            f"{self.kind}: {self.detail}{where}" if self.detail else (f"{self.kind}{where}")
+        )
+        super().__init__(self.student_description)
+
+    def trace(self) -> str:
+        return "\n".join(
+            f'  File "{name}", line {line}, in {function}\n    {code}'
+            for name, line, function, code in self.frames
+        )
+
+
+class TrustedStudent:
+    """``student`` for grading mode: reference modules, remote task code."""
+
+    def __init__(self, reference: Path, sandbox: Sandbox, path: Path) -> None:
+        self.path = path
+        self.sandbox = sandbox
+        self.reference = reference
+        self._package = f"_trusted_{next(_counter)}"
+        spec = importlib.machinery.ModuleSpec(self._package, None, is_package=True)
+        spec.submodule_search_locations = [str(reference)]
+        sys.modules[self._package] = importlib.util.module_from_spec(spec)
+        self._modules: dict[str, ModuleType] = {}
+        self._tasks = templates.tasks(reference)
+
+    def module_names(self) -> list[str]:
+        return sorted(p.stem for p in self.reference.glob("*.py") if p.stem != "__init__")
+
+    def _import(self, name: str) -> ModuleType:
+        if name not in self._modules:
+            # import every module first: proxies must replace names before any given
+            # code runs, and given code refers to sibling modules' task functions too
+            for stem in self.module_names():
+                self._modules[stem] = importlib.import_module(f"{self._package}.{stem}")
+            for task in self._tasks:
+                self._install(task)
+        return self._modules[name]
+
+    def _install(self, task: templates.Task) -> None:
+        module = self._modules[task.module]
+        target = f"{task.module}.{task.qualname}"
+        if "." in task.qualname:
+            cls_name, method = task.qualname.split(".", 1)
+            setattr(getattr(module, cls_name), method, self._remote_method(target))
+        else:
+            proxy = self._remote_function(target, task.name)
+            for other in self._modules.values():  # `from .losses import f` copies the name
+                if getattr(other, task.name, None) is getattr(module, task.name, None):
+                    setattr(other, task.name, proxy)
+            setattr(module, task.name, proxy)
+
+    def _remote_function(self, target: str, name: str) -> Any:
+        def proxy(*args: Any, **kwargs: Any) -> Any:
+            return self._value(self.sandbox.call(target, args, kwargs, convert=self._convert))
+
+        proxy.__name__ = proxy.__qualname__ = name
+        proxy._grader_target = target  # type: ignore[attr-defined]
+        return proxy
+
+    def _remote_method(self, target: str) -> Any:
+        cls_name = target.rsplit(".", 1)[0]
+
+        def method(owner: Any, *args: Any, **kwargs: Any) -> Any:
+            state = wire.State(cls_name, dict(vars(owner)))
+            reply = self.sandbox.call(target, args, kwargs, owner=state, convert=self._convert)
+            value = self._value(reply)
+            returned = reply.get("self")
+            if isinstance(returned, wire.State):
+                for key, item in returned.attributes.items():
+                    object.__setattr__(owner, key, self._materialize(item))
+            return value
+
+        method.__name__ = method.__qualname__ = target.rsplit(".", 1)[1]
+        method._grader_target = target  # type: ignore[attr-defined]
+        return method
+
+    def _value(self, reply: dict[str, Any]) -> Any:
+        if "error" in reply:
+            error = reply["error"]
+            if isinstance(error, dict) and error.get("not_attempted"):
+                raise NotImplementedError(str(error.get("message", "")))
+            raise StudentError(error if isinstance(error, dict) else {})
+        return self._materialize(reply.get("value"))
+
+    def _name_of(self, value: Any) -> str | None:
+        target = getattr(value, "_grader_target", None)
+        if isinstance(target, str):
+            return target
+        if isinstance(value, np.ufunc) or getattr(value, "__module__", "") == "numpy":
+            name = getattr(value, "__name__", "")
+            return f"numpy.{name}" if getattr(np, name, None) is value else None
+        module = getattr(value, "__module__", "") or ""
+        if module.startswith(self._package + "."):
+            return f"{module[len(self._package) + 1 :]}.{value.__qualname__}"
+        return None
+
+    def _convert(self, value: Any) -> wire.Ref | wire.State | None:
+        if isinstance(value, type | FunctionType | np.ufunc) or (
+            callable(value) and hasattr(value, "_grader_target")
+        ):
+            name = self._name_of(value)
+            return wire.Ref("fn", name) if name else None
+        name = self._name_of(type(value))
+        if name is not None and hasattr(value, "__dict__"):
+            return wire.State(name, dict(vars(value)))
+        return None
+
+    def _resolve(self, dotted: str) -> Any:
+        head, _, rest = dotted.partition(".")
+        if head == "numpy":
+            return getattr(np, rest)
+        value: Any = self._import(head) if head in self.module_names() else None
+        for part in rest.split("."):
+            value = getattr(value, part, None)
+        if value is None:
+            raise SubmissionError(f"the sandbox named an unknown function {dotted}")
+        return value
+
+    def _materialize(self, value: Any) -> Any:
+        if isinstance(value, wire.Ref):
+            return self._resolve(value.name)
+        if isinstance(value, wire.State):
+            cls: Any = self._resolve(value.cls)
+            if not isinstance(cls, type):
+                raise SubmissionError(f"the sandbox sent an object of unknown class {value.cls}")
+            obj: Any = object.__new__(cls)
+            for key, item in value.attributes.items():
+                object.__setattr__(obj, key, self._materialize(item))
+            return obj
+        if isinstance(value, list):
+            return [self._materialize(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self._materialize(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._materialize(v) for k, v in value.items()}
+        return value
+
+    def module(self, name: str) -> Module:
+        if name not in self.module_names():
+            raise SubmissionError(f"the assignment has no module {name}.py")
+        return Module(self._import(name), name)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self.module_names():
+            return self.module(name)
+        owners = [m for m in self.module_names() if hasattr(self._import(m), name)]
+        if len(owners) == 1:
+            return getattr(self._import(owners[0]), name)
+        raise SubmissionError(f"the assignment has no unique function named {name}")
