@@ -266,7 +266,7 @@ def pytest_runtest_makereport(
         report.longrepr = short
     checks = [r.to_dict(error_maps=True) for r in checker.results] if checker else []
     handle = item.stash.get(STUDENT, None)
-    sandbox = getattr(handle, "sandbox", None)
+    sandbox = vars(handle).get("sandbox") if handle is not None else None
     sandboxed = sandbox.output_since() if sandbox is not None else ("", "")
     diagnosis = next((c["diagnosis"] for c in checks if c["diagnosis"]), None)
     record = {
@@ -295,7 +295,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop the students' processes of a grading run."""
     state = config.stash.get(STATE, None)
     for handle in state.students.values() if state else []:
-        sandbox = getattr(handle, "sandbox", None)
+        sandbox = vars(handle).get("sandbox") if handle is not None else None
         if sandbox is not None:
             sandbox.close()
 
@@ -306,6 +306,8 @@ class Collector:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        self.results: dict[str, Any] | None = None
+        self.written = False
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         state = self.config.stash[STATE]
@@ -317,15 +319,36 @@ class Collector:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if hasattr(self.config, "workerinput"):
             return
-        results = _session(self.config)
+        results = self._results()
         if results is None:
             return
         title = "backprop-grader" + (f": {results['assignment']}" if results["assignment"] else "")
         terminalreporter.write_sep("=", title)
         for line in scoreboard(results):
             terminalreporter.write_line(line)
-        for path in _write_outputs(self.config, results):
+        for path in self._write(results):
             terminalreporter.write_line(f"wrote {path}")
+
+    def pytest_sessionfinish(self) -> None:
+        """Without a terminal (batch grading), still write the files."""
+        if hasattr(self.config, "workerinput") or self.config.pluginmanager.has_plugin(
+            "terminalreporter"
+        ):
+            return
+        results = self._results()
+        if results is not None:
+            self._write(results)
+
+    def _results(self) -> dict[str, Any] | None:
+        if self.results is None:
+            self.results = _session(self.config)
+        return self.results
+
+    def _write(self, results: dict[str, Any]) -> list[str]:
+        if self.written:
+            return []
+        self.written = True
+        return _write_outputs(self.config, results)
 
 
 def _session(config: pytest.Config) -> dict[str, Any] | None:
