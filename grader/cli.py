@@ -1,4 +1,5 @@
-"""Command line: ``grader make-templates``, ``grader release``, ``grader demo``."""
+"""Command line: ``grader grade``, ``grader release``, ``grader make-templates``,
+``grader demo``."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import importlib
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -119,6 +121,55 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grade(args: argparse.Namespace) -> int:
+    from grader.batch import BatchError, Course, Options, run
+
+    if args.workers < 1 or args.timeout <= 0 or args.memory < 64:
+        print(
+            "grader grade: --workers must be >= 1, --timeout > 0 and --memory >= 64 (MB)",
+            file=sys.stderr,
+        )
+        return 2
+    course = Course(Path(args.course).resolve(), args.assignment)
+    options = Options(
+        workers=args.workers,
+        timeout=args.timeout,
+        memory_mb=args.memory,
+        force=args.force,
+        canvas=args.canvas,
+    )
+    out = Path(args.out)
+    start = time.perf_counter()
+    try:
+        if args.dask:
+            from grader.distributed import dask_executor
+
+            rows = run(
+                [Path(p) for p in args.submissions],
+                course,
+                out,
+                options,
+                executor=dask_executor(args.dask),
+            )
+        else:
+            rows = run([Path(p) for p in args.submissions], course, out, options)
+    except BatchError as exc:
+        print(f"grader grade: {exc}", file=sys.stderr)
+        return 2
+    elapsed = time.perf_counter() - start
+    if not rows:
+        print("grader grade: no submissions found", file=sys.stderr)
+        return 1
+    mean = sum(r.score for r in rows) / len(rows)
+    errors = sum(r.status in ("error", "problem") for r in rows)
+    print(
+        f"graded {len(rows)} submissions of {args.assignment} in {elapsed:.1f} s: mean "
+        f"{mean:.1f}/{rows[0].max_score:g}, {errors} with errors; {out / 'gradebook.csv'}, "
+        f"{out / 'summary.html'}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -163,6 +214,46 @@ def build_parser() -> argparse.ArgumentParser:
     rel.add_argument("--assignments", default="assignments", help="the assignments folder")
     rel.add_argument("--force", action="store_true", help="replace a non-empty OUT")
     rel.set_defaults(run=_release)
+
+    grade = sub.add_parser(
+        "grade",
+        help="grade a class: folders, .py files, notebooks or LMS .zip downloads",
+        description="Grade every submission with the assignment's public and hidden tests, "
+        "each in its own sandbox; writes OUT/<id>/results.json and report.html, "
+        "OUT/gradebook.csv and OUT/summary.html. Rerunning continues where a "
+        "stopped batch left off.",
+    )
+    grade.add_argument("submissions", nargs="+", help="submission folders, files or archives")
+    grade.add_argument("-a", "--assignment", required=True, help="the assignment, e.g. layers")
+    grade.add_argument("--out", required=True, help="the output folder")
+    grade.add_argument(
+        "--course", default=".", help="the folder holding assignments/ and reference/ (default: .)"
+    )
+    grade.add_argument("--workers", type=int, default=1, help="parallel workers (default 1)")
+    grade.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds one call into a submission may take (default 30)",
+    )
+    grade.add_argument(
+        "--memory",
+        type=int,
+        default=2048,
+        help="memory limit of a submission's process in MB (default 2048)",
+    )
+    grade.add_argument(
+        "--force",
+        action="store_true",
+        help="regrade everything, even what the journal says is done",
+    )
+    grade.add_argument(
+        "--canvas", action="store_true", help="write gradebook.csv in Canvas's import layout"
+    )
+    grade.add_argument(
+        "--dask", metavar="ADDRESS", help="run the grading on a Dask distributed scheduler"
+    )
+    grade.set_defaults(run=_grade)
     return parser
 
 

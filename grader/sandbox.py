@@ -277,6 +277,7 @@ class Sandbox:
         kwargs: Any = None,
         owner: Any = None,
         convert: wire.Convert | None = None,
+        readonly: bool = False,
     ) -> dict[str, Any]:
         """Ask the student's process to run ``target``; returns its reply
         (``{"value": ...}``, ``{"value": ..., "self": ...}`` or ``{"error": ...}``)."""
@@ -291,6 +292,8 @@ class Sandbox:
         }
         if owner is not None:
             request["self"] = owner
+        if readonly:
+            request["readonly"] = True
         try:
             wire.send(self._to, request, convert)
         except (BrokenPipeError, OSError):

@@ -132,12 +132,23 @@ def serve(inp: Any, out: Any, folder: Path) -> None:
             target = submission.resolve(request["target"])
             args = submission.materialize(request.get("args", []))
             kwargs = submission.materialize(request.get("kwargs", {}))
+            given = wire.arrays(args)
+            if request.get("readonly"):
+                for _, array in given:
+                    array.flags.writeable = False
+            before = [array.copy() for _, array in given]
             if "self" in request:
                 owner = submission.materialize(request["self"])
                 result = target(owner, *args, **kwargs)
                 reply: dict[str, Any] = {"value": result, "self": owner}
             else:
                 reply = {"value": target(*args, **kwargs)}
+            # the caller must see in-place changes to its arguments, as in-process
+            reply["mutated"] = [
+                [list(path), array]
+                for (path, array), old in zip(given, before, strict=True)
+                if array.shape != old.shape or not np.array_equal(array, old, equal_nan=True)
+            ]
         except BaseException as exc:  # report anything the student's code raises
             if isinstance(exc, KeyboardInterrupt):
                 raise

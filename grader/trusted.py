@@ -95,9 +95,32 @@ class TrustedStudent:
                     setattr(other, task.name, proxy)
             setattr(module, task.name, proxy)
 
+    def _call(self, target: str, args: Any, kwargs: Any, owner: Any = None) -> dict[str, Any]:
+        """One call into the sandbox; in-place changes the student's code made
+        to the arguments are copied back onto the caller's arrays."""
+        given = wire.arrays(args)
+        readonly = any(not array.flags.writeable for _, array in given)
+        reply = self.sandbox.call(
+            target, args, kwargs, owner=owner, convert=self._convert, readonly=readonly
+        )
+        lookup = {tuple(path): array for path, array in given}
+        for entry in reply.get("mutated", []) if isinstance(reply.get("mutated"), list) else []:
+            if not (isinstance(entry, list) and len(entry) == 2):
+                continue
+            path, value = entry
+            original = lookup.get(tuple(path)) if isinstance(path, list) else None
+            if (
+                isinstance(original, np.ndarray)
+                and isinstance(value, np.ndarray)
+                and original.shape == value.shape
+                and original.flags.writeable
+            ):
+                np.copyto(original, value, casting="unsafe")
+        return reply
+
     def _remote_function(self, target: str, name: str) -> Any:
         def proxy(*args: Any, **kwargs: Any) -> Any:
-            return self._value(self.sandbox.call(target, args, kwargs, convert=self._convert))
+            return self._value(self._call(target, args, kwargs))
 
         proxy.__name__ = proxy.__qualname__ = name
         proxy._grader_target = target  # type: ignore[attr-defined]
@@ -108,7 +131,7 @@ class TrustedStudent:
 
         def method(owner: Any, *args: Any, **kwargs: Any) -> Any:
             state = wire.State(cls_name, dict(vars(owner)))
-            reply = self.sandbox.call(target, args, kwargs, owner=state, convert=self._convert)
+            reply = self._call(target, args, kwargs, owner=state)
             value = self._value(reply)
             returned = reply.get("self")
             if isinstance(returned, wire.State):

@@ -170,6 +170,32 @@ def _type_name(v: Any) -> str:
     )
 
 
+Path = tuple[Any, ...]
+
+
+def arrays(value: Any, path: Path = (), depth: int = 0) -> list[tuple[Path, np.ndarray]]:
+    """Every ndarray inside lists, tuples, dicts and object states, with the
+    path that leads to it."""
+    if depth > MAX_DEPTH:
+        return []
+    if isinstance(value, np.ndarray):
+        return [(path, value)]
+    found: list[tuple[Path, np.ndarray]] = []
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found += arrays(item, (*path, i), depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found += arrays(item, (*path, key), depth + 1)
+    elif isinstance(value, State):
+        for key, item in value.attributes.items():
+            found += arrays(item, (*path, key), depth + 1)
+    elif hasattr(value, "__dict__") and not isinstance(value, type):
+        for key, item in vars(value).items():
+            found += arrays(item, (*path, key), depth + 1)
+    return found
+
+
 def send(stream: BinaryIO, value: Any, convert: Convert | None = None) -> None:
     """Write one framed message: header length, buffer count, header, buffers."""
     header, buffers = encode(value, convert)
