@@ -128,6 +128,8 @@ def grade_job(
             shutil.rmtree(work, ignore_errors=True)
         if not (staging / "results.json").exists():
             _write_unreadable(job, course, staging)
+        elif notes:
+            _add_notes(staging / "results.json", notes)
         for name in ("results.json", "report.html"):
             if (staging / name).exists():
                 os.replace(staging / name, target / name)
@@ -188,6 +190,14 @@ def _run_pytest(
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         pytest.main(args, plugins=[])
+
+
+def _add_notes(path: Path, notes: list[str]) -> None:
+    """Say in the results what intake did (transcoding, file placement)."""
+    data = json.loads(path.read_text())
+    data["output"] = "\n".join(f"note: {n}" for n in notes) + "\n" + data.get("output", "")
+    data.setdefault("extra_data", {}).setdefault("backprop_grader", {})["notes"] = notes
+    path.write_text(json.dumps(data, indent=2, allow_nan=False))
 
 
 def _write_unreadable(job: Job, course: Course, staging: Path) -> None:

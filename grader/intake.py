@@ -187,6 +187,23 @@ def collect(paths: list[Path]) -> tuple[list[Submission], list[str]]:
     return found, warnings
 
 
+def as_utf8(data: bytes, name: str) -> tuple[bytes, str | None]:
+    """Source bytes as UTF-8, and a note when they were not: files saved as
+    GBK/GB18030 (common on Chinese Windows) or Latin-1 are transcoded."""
+    try:
+        data.decode("utf-8")
+        return data, None
+    except UnicodeDecodeError:
+        pass
+    for encoding in ("gb18030", "latin-1"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return text.encode("utf-8"), f"{name} was not UTF-8; read it as {encoding.upper()}"
+    return data, None  # unreachable: latin-1 decodes anything
+
+
 def _defined_names(source: bytes) -> set[str]:
     try:
         tree = ast.parse(source)
@@ -213,6 +230,9 @@ def lay_out(sub: Submission, template: Path, work: Path) -> list[str]:
         if name.endswith(".ipynb"):
             data = notebook_source(data, f"{sub.origin}/{name}")
             name = name[: -len(".ipynb")] + ".py"
+        data, note = as_utf8(data, name)
+        if note:
+            notes.append(note)
         target = name
         if target not in modules:
             defined = _defined_names(data)

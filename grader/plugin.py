@@ -230,7 +230,8 @@ def _outcome(
     if absent is not None:
         return "not attempted", absent, absent
     if isinstance(exc, GradientCheckFailed):
-        return "failed", exc.result.message, str(exc)
+        status = "error" if exc.result.status.value == "error" else "failed"
+        return status, exc.result.message, str(exc)
     if isinstance(exc, SubmissionError):
         return "error", str(exc), str(exc)
     if isinstance(exc, AssertionError):

@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,7 +131,27 @@ def _expose(needed: list[str], stage: str) -> None:
             _mount(spot, path, None, MS_BIND | MS_REC, None)
 
 
-def _unshare_and_hide(hide: list[str], needed: list[str] | None = None) -> None:
+SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def _private_scratch(keep: str) -> None:
+    """Fresh, small tmpfs over the shared scratch folders, so nothing the
+    student writes there outlives its process or reaches anyone else; its
+    work folder (under /tmp) is bound back in at the same path."""
+    holder = tempfile.mkdtemp(
+        prefix=".grader-keep-", dir="/run" if os.path.isdir("/run") else "/var/tmp"
+    )
+    _mount(keep, holder, None, MS_BIND | MS_REC, None)
+    for path in SCRATCH:
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+    os.makedirs(keep, exist_ok=True)
+    _mount(holder, keep, None, MS_BIND | MS_REC, None)
+
+
+def _unshare_and_hide(
+    hide: list[str], needed: list[str] | None = None, keep: str | None = None
+) -> None:
     libc = _libc()
     if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
         raise OSError(ctypes.get_errno(), "unshare")
@@ -138,7 +159,10 @@ def _unshare_and_hide(hide: list[str], needed: list[str] | None = None) -> None:
     if needed:
         _expose(needed, f"/tmp/.grader-stage-{os.getpid()}")
     for path in hide:
-        _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16k,mode=0755")
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16k,mode=0755")
+    if keep is not None:  # last: it also covers whatever was hidden under /tmp
+        _private_scratch(keep)
 
 
 def isolation() -> Isolation:
@@ -177,13 +201,28 @@ def isolation() -> Isolation:
 
 
 def _confine(
-    hide: list[str], needed: list[str], uid: int | None, limits: Limits, namespaces: bool
+    hide: list[str],
+    needed: list[str],
+    uid: int | None,
+    limits: Limits,
+    namespaces: bool,
+    workdir: str,
 ) -> Any:
     """The function run in the child between fork and exec."""
 
     def apply() -> None:
+        try:
+            confine()
+        except BaseException:
+            # fd 2 is already the submission's log: leave the reason for the grader
+            import traceback
+
+            os.write(2, traceback.format_exc().encode())
+            raise
+
+    def confine() -> None:
         if namespaces:
-            _unshare_and_hide(hide, needed if uid is not None else None)
+            _unshare_and_hide(hide, needed if uid is not None else None, workdir)
         mb = 1024 * 1024
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb, limits.memory_mb * mb))
@@ -258,7 +297,12 @@ class Sandbox:
                 pass_fds=(to_child_r, from_child_w),
                 start_new_session=True,
                 preexec_fn=_confine(
-                    self.hide, _RUNTIME, self.uid, self.limits, self.isolation.namespaces
+                    self.hide,
+                    _RUNTIME,
+                    self.uid,
+                    self.limits,
+                    self.isolation.namespaces,
+                    str(self.workdir),
                 ),
             )
         finally:

@@ -106,11 +106,22 @@ def _frames(exc: BaseException, folder: Path) -> list[list[Any]]:
     return [
         [os.path.basename(f.filename), f.lineno, f.name, (f.line or "").strip()]
         for f in traceback.extract_tb(exc.__traceback__)
-        if os.path.abspath(f.filename).startswith(root)
+        if not f.filename.startswith("<") and os.path.abspath(f.filename).startswith(root)
     ]
 
 
 def _error(exc: BaseException, folder: Path) -> dict[str, Any]:
+    if isinstance(exc, SyntaxError):  # the location is the file and line, not a frame
+        where = f"{os.path.basename(exc.filename or '?')}, line {exc.lineno}"
+        text = (exc.text or "").strip()
+        return {
+            "error": {
+                "type": "SyntaxError",
+                "not_attempted": False,
+                "frames": [],
+                "message": f"{exc.msg} ({where}{': ' + text if text else ''})",
+            }
+        }
     return {
         "error": {
             "type": type(exc).__name__,
