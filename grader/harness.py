@@ -36,6 +36,10 @@ def failure_text(result: CheckResult) -> str:
         if tensor.status is not Status.FAILED:
             continue
         detail = f"  {tensor.name}:"
+        if tensor.metrics is None and not tensor.worst:
+            if tensor.diagnosis is not None and tensor.diagnosis.message not in result.message:
+                lines.append(f"{detail} {tensor.diagnosis.message}")
+            continue
         if tensor.metrics is not None:
             m = tensor.metrics
             detail += f" max relative error {m.max_rel_error:.2g}"

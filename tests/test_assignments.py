@@ -74,7 +74,8 @@ def test_handout_has_no_solution_and_passes_with_the_reference_pasted_in(assignm
     files = release(assignment, handout, ROOT / "assignments", ROOT / "reference", force=False)
     names = {p.relative_to(handout).parts[0] for p in files}
     assert names <= {assignment, "tests", "README.md", "pytest.ini", "INSTALL.md"}
-    assert "hidden" not in names and not any("reference" in p.name for p in files)
+    assert "hidden" not in names and "reference" not in names
+    assert not any(p.suffix == ".py" and p.parent.name == "reference" for p in files)
     assert leaks(handout, ROOT / "reference" / assignment) == []
     for path in (ROOT / "reference" / assignment).glob("*.py"):
         shutil.copy(path, handout / assignment / path.name)

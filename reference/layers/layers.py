@@ -78,7 +78,7 @@ def leaky_relu_backward(dout: np.ndarray, cache: tuple[np.ndarray, float]) -> np
     """
     # BEGIN SOLUTION
     x, alpha = cache
-    return dout * np.where(x > 0, 1.0, alpha)
+    return np.where(x > 0, dout, alpha * dout)
     # END SOLUTION
 
 
