@@ -275,8 +275,14 @@ def read_journal(out: Path) -> dict[str, Row]:
 
 def append_journal(out: Path, row: Row) -> None:
     """One line per finished submission, flushed to disk before moving on."""
-    with open(out / JOURNAL, "a", encoding="utf-8") as f:
-        f.write(json.dumps(asdict(row)) + "\n")
+    path = out / JOURNAL
+    torn = False
+    if path.exists() and path.stat().st_size:
+        with open(path, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            torn = f.read(1) != b"\n"  # a write cut short by kill -9
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(("\n" if torn else "") + json.dumps(asdict(row)) + "\n")
         f.flush()
         os.fsync(f.fileno())
 

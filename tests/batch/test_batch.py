@@ -1,0 +1,264 @@
+"""grader grade: same scores with any number of workers, resumable after
+kill -9, regrades only what changed, and writes the class outputs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.batch import Course, Options, read_journal, run
+
+COURSE = Path(__file__).parent / "course"
+GIVEN = (
+    "import numpy as np\n\ndef linear_forward(x, w):\n    return x @ w, (x, w)\n\n"
+    "def square_forward(x):\n    return x**2, x\n"
+)
+LINEAR = {
+    "right": "    x, w = cache\n    return dout @ w.T, x.T @ dout\n",
+    "transposed": "    x, w = cache\n    return dout @ w.T, dout.T @ x\n",
+    "sign": "    x, w = cache\n    return -(dout @ w.T), x.T @ dout\n",
+}
+SQUARE = {"right": "    return 2 * cache * dout\n", "half": "    return cache * dout\n"}
+
+
+def source(linear: str = "right", square: str = "right") -> str:
+    return (
+        GIVEN
+        + "\ndef linear_backward(dout, cache):\n"
+        + LINEAR[linear]
+        + "\ndef square_backward(dout, cache):\n"
+        + SQUARE[square]
+    )
+
+
+def make_class(folder: Path, count: int = 6) -> list[Path]:
+    kinds = [
+        ("right", "right"),
+        ("transposed", "right"),
+        ("sign", "half"),
+        ("transposed", "half"),
+        ("right", "half"),
+        ("transposed", "right"),
+    ]
+    paths = []
+    for i in range(count):
+        linear, square = kinds[i % len(kinds)]
+        path = folder / f"student{i:02d}"
+        path.mkdir(parents=True)
+        (path / "mini.py").write_text(source(linear, square))
+        paths.append(path)
+    return paths
+
+
+def scores(out: Path) -> dict[str, tuple[float, list[tuple[str, float]]]]:
+    found = {}
+    for results in sorted(out.glob("*/results.json")):
+        data = json.loads(results.read_text())
+        found[results.parent.name] = (
+            data["score"],
+            [(t["name"], t["score"]) for t in data["tests"]],
+        )
+    return found
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+def test_same_scores_with_one_or_two_workers_and_any_order(tmp_path):
+    paths = make_class(tmp_path / "class")
+    one = run(paths, Course(COURSE, "mini"), tmp_path / "one", Options(workers=1), log=quiet)
+    two = run(
+        list(reversed(paths)),
+        Course(COURSE, "mini"),
+        tmp_path / "two",
+        Options(workers=2),
+        log=quiet,
+    )
+    assert [(r.id, r.score) for r in one] == [(r.id, r.score) for r in two]
+    assert scores(tmp_path / "one") == scores(tmp_path / "two")
+    assert {r.id: r.score for r in one} == {
+        "student00": 6,
+        "student01": 3,
+        "student02": 0,
+        "student03": 0,
+        "student04": 3,
+        "student05": 3,
+    }
+
+
+def test_outputs_gradebook_canvas_and_summary(tmp_path):
+    paths = make_class(tmp_path / "class")
+    out = tmp_path / "out"
+    run(paths, Course(COURSE, "mini"), out, Options(workers=2), log=quiet)
+    rows = list(csv.reader((out / "gradebook.csv").open()))
+    assert rows[0][:5] == ["submission", "score", "max_score", "status", "task 1.1"]
+    assert any("test_linear_backward" in column for column in rows[0])
+    assert rows[1][:3] == ["student00", "6", "6"]
+    summary = (out / "summary.html").read_text()
+    assert "gradient transposed in Task 1.1 linear_backward" in summary
+    assert 'href="student01/report.html"' in summary
+    assert "Pass rate per test" in summary and "<svg" in summary
+    for sub in ("student00", "student01"):
+        results = json.loads((out / sub / "results.json").read_text())
+        assert {"score", "max_score", "execution_time", "output", "tests"} <= set(results)
+        assert any(t["visibility"] == "after_due_date" for t in results["tests"])
+    run(paths, Course(COURSE, "mini"), out, Options(canvas=True), log=quiet)
+    canvas = list(csv.reader((out / "gradebook.csv").open()))
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "mini"]
+    assert canvas[1] == ["student00", "", "", "student00", "", "6"]
+
+
+def test_resumes_after_kill_minus_nine_without_losing_or_double_counting(tmp_path):
+    paths = make_class(tmp_path / "class", count=12)
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        *map(str, paths),
+        "-a",
+        "mini",
+        "--course",
+        str(COURSE),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        journal = out / "journal.jsonl"
+        if journal.exists() and len(journal.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    before = read_journal(out)
+    assert 3 <= len(before) < 12
+    stamps = {i: (out / i / "results.json").stat().st_mtime_ns for i in before}
+    with open(out / "journal.jsonl", "a") as journal:
+        journal.write('{"id": "student11", "digest": "torn')  # a torn last line
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"resuming: {len(before)} submissions already graded" in again.stdout
+    after = read_journal(out)
+    assert sorted(after) == [p.name for p in paths]
+    for i, stamp in stamps.items():
+        assert (out / i / "results.json").stat().st_mtime_ns == stamp, f"{i} was regraded"
+    ids = [
+        json.loads(line)["id"]
+        for line in (out / "journal.jsonl").read_text().splitlines()
+        if line.endswith("}")
+    ]
+    assert len(ids) == len(set(ids)) == 12
+    rows = list(csv.reader((out / "gradebook.csv").open()))
+    assert len(rows) == 13
+
+
+def test_regrades_only_what_changed_unless_forced(tmp_path):
+    paths = make_class(tmp_path / "class", count=3)
+    out = tmp_path / "out"
+    course = Course(COURSE, "mini")
+    run(paths, course, out, Options(), log=quiet)
+    stamp = (out / "student00" / "results.json").stat().st_mtime_ns
+    (paths[1] / "mini.py").write_text(source("right", "right"))
+    messages: list[str] = []
+    rows = run(paths, course, out, Options(), log=messages.append)
+    assert "resuming: 2 submissions already graded (use --force to regrade)" in messages
+    assert {r.id: r.score for r in rows}["student01"] == 6
+    assert (out / "student00" / "results.json").stat().st_mtime_ns == stamp
+    run(paths, course, out, Options(force=True), log=quiet)
+    assert (out / "student00" / "results.json").stat().st_mtime_ns != stamp
+
+
+def test_lms_zip_notebooks_single_files_and_duplicates(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("alice/mini.py", source())
+        archive.writestr("bob.py", source("transposed"))
+        archive.writestr("__MACOSX/._bob.py", b"junk")
+    (tmp_path / "canvas_download.zip").write_bytes(buffer.getvalue())
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "id": "c1",
+                "source": "%matplotlib inline\n" + source(),
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (tmp_path / "carol.ipynb").write_text(json.dumps(notebook))
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "homework.py").write_text(source("sign"))
+    messages: list[str] = []
+    rows = run(
+        [tmp_path / "canvas_download.zip", tmp_path / "carol.ipynb", tmp_path / "alice"],
+        Course(COURSE, "mini"),
+        tmp_path / "out",
+        Options(),
+        log=messages.append,
+    )
+    got = {r.id: r.score for r in rows}
+    assert got == {"alice": 6, "bob": 3, "carol": 6, "alice~2": 3}
+    assert any("duplicate submission id alice" in m for m in messages)
+    assert "homework.py graded as mini.py" in {n for r in rows for n in r.notes}
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    def grade(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "grader", "grade", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    missing = grade(str(tmp_path), "-a", "nope", "--course", str(COURSE), "--out", "x")
+    assert missing.returncode == 2
+    assert "no public tests for assignment 'nope'" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
+    bad = grade(str(tmp_path), "-a", "mini", "--out", "x", "--workers", "0")
+    assert bad.returncode == 2 and "--workers must be >= 1" in bad.stderr
+
+
+def test_dask_local_cluster_gives_the_same_outputs(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from grader.distributed import dask_executor
+
+    paths = make_class(tmp_path / "class", count=4)
+    local = run(paths, Course(COURSE, "mini"), tmp_path / "local", Options(), log=quiet)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = run(
+            paths,
+            Course(COURSE, "mini"),
+            tmp_path / "dask",
+            Options(),
+            executor=dask_executor(cluster.scheduler_address),
+            log=quiet,
+        )
+    assert [(r.id, r.score) for r in local] == [(r.id, r.score) for r in remote]
+    assert scores(tmp_path / "local") == scores(tmp_path / "dask")
+    assert (tmp_path / "dask" / "gradebook.csv").exists()
