@@ -240,9 +240,10 @@ def test_two_layer_regression_backward(student, checker):
 @pytest.mark.task("1.15", points=1, name="two_layer_regression_backward")
 def test_regression_training_converges(student, checker):
     R = student.regression
-    _, _, losses = R.train_regression(steps=500)
-    checker.loss_curve(losses, label="sum of squares (seed 003)")
-    assert losses[-1] < 1e-2, (
-        f"the sum-of-squares loss is {losses[-1]:.3g} after 500 steps (starting from "
-        f"{losses[0]:.3g}); seed 003's network gets it below 0.01"
+    # seed 003's network and loop, 100 inputs wide instead of 1000 to keep the test quick
+    _, _, losses = R.train_regression(D_in=100, H=50, learning_rate=1e-5, steps=200)
+    checker.loss_curve(losses, label="sum of squares (seed 003's net, D_in=100)")
+    assert losses[-1] < losses[0] / 1000, (
+        f"after 200 gradient steps the sum-of-squares loss only fell from {losses[0]:.3g} to "
+        f"{losses[-1]:.3g}; with the right gradients it falls more than 1000-fold"
     )
