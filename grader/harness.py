@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,18 @@ from numpy.typing import ArrayLike
 from grader.check import Budget, check_function, check_layer, check_loss
 from grader.compare import Tolerance
 from grader.record import CheckResult, Status
+
+
+@dataclass(frozen=True)
+class LayerCheck:
+    """One layer of a network, to check on its own when the network fails:
+    its forward and backward (cs231n contract) and the inputs it saw."""
+
+    label: str
+    forward: Callable[..., tuple[Any, Any]]
+    backward: Callable[..., object]
+    inputs: Mapping[str, ArrayLike]
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 class NotAttempted(Exception):
@@ -101,13 +114,39 @@ class Checker:
         loss: Callable[[dict[str, Any]], float],
         gradient: Callable[[dict[str, Any]], object],
         params: Mapping[str, ArrayLike],
+        layers: Callable[[], Sequence[LayerCheck]] | None = None,
         **options: Any,
     ) -> CheckResult:
-        """``check_function`` with the course's seed; fails the test if wrong."""
+        """``check_function`` with the course's seed; fails the test if wrong.
+
+        ``layers`` (output layer first) lets a failing network name the first
+        layer whose own backward is wrong, so one bug does not read as five.
+        """
         options.setdefault("seed", self.seed)
         options.setdefault("tolerance", self.tolerance)
         options.setdefault("budget", Budget())
-        return self._settle(check_function(loss, gradient, params, **options))
+        result = check_function(loss, gradient, params, **options)
+        if layers is not None and result.status is Status.FAILED:
+            result = self._blame(result, layers())
+        return self._settle(result)
+
+    def _blame(self, result: CheckResult, layers: Sequence[LayerCheck]) -> CheckResult:
+        """Check each layer's backward at its cached inputs, from the output
+        back; the first wrong one is the likely cause of everything before it."""
+        for layer in layers:
+            options = {"seed": self.seed, "tolerance": self.tolerance, **dict(layer.options)}
+            own = check_layer(layer.forward, layer.backward, layer.inputs, **options)
+            if own.status in (Status.FAILED, Status.ERROR):
+                self.results.append(own)
+                message = (
+                    f"{result.name} is wrong, and the first layer whose backward is "
+                    f"wrong is {layer.label}: {own.message}"
+                )
+                blamed = own.diagnosis or result.diagnosis
+                if blamed is not None:
+                    blamed = replace(blamed, message=message)
+                return replace(result, message=message, diagnosis=blamed)
+        return result
 
     def loss_curve(
         self, student: Sequence[float], reference: Sequence[float] | None = None, label: str = ""

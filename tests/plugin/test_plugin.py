@@ -214,3 +214,59 @@ def test_missing_function_is_named(pytester):
 def test_seed_changes_inputs_but_not_verdicts(homework):
     for seed in ("1", "2"):
         homework.runpytest(f"--grader-seed={seed}").assert_outcomes(passed=2, failed=3)
+
+
+NETWORK = '''
+import numpy as np
+import pytest
+from grader.harness import LayerCheck
+
+
+def affine_forward(x, w):
+    return x @ w, (x, w)
+
+
+def affine_backward(dout, cache, bug=False):
+    x, w = cache
+    return dout @ w.T, (dout.T @ x).T * (2.0 if bug else 1.0)
+
+
+@pytest.mark.parametrize("bug", [None, 0, 1])
+@pytest.mark.task("2.1", points=1, name="network")
+def test_network(checker, bug):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4))
+    params = {"w0": rng.standard_normal((4, 5)), "w1": rng.standard_normal((5, 2))}
+
+    def loss(p):
+        return float(np.sum(np.tanh(x @ p["w0"]) @ p["w1"]))
+
+    def gradient(p):
+        h = np.tanh(x @ p["w0"])
+        dh, dw1 = affine_backward(np.ones((3, 2)), (h, p["w1"]), bug == 1)
+        dz = dh * (1 - h**2)
+        _, dw0 = affine_backward(dz, (x, p["w0"]), bug == 0)
+        return {"dw0": dw0, "dw1": dw1}
+
+    def layers():
+        h = np.tanh(x @ params["w0"])
+        return [
+            LayerCheck(f"layer {i}", affine_forward,
+                       lambda d, c, i=i: affine_backward(d, c, bug == i), {"x": inp, "w": w})
+            for i, inp, w in ((1, h, params["w1"]), (0, x, params["w0"]))
+        ]
+
+    checker.function(loss, gradient, params, layers=layers, name="network backward")
+'''
+
+
+def test_a_failing_network_names_the_first_wrong_layer(pytester):
+    pytester.makepyfile(test_net=NETWORK)
+    result = pytester.runpytest("-q")
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines([
+        "*network backward is wrong, and the first layer whose backward is wrong is layer 0: "
+        "dw is twice the right value*",
+        "*network backward is wrong, and the first layer whose backward is wrong is layer 1: "
+        "dw is twice the right value*",
+    ], consecutive=False)

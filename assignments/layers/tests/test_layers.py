@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from grader import ROWS, Blocks
+from grader.harness import LayerCheck
 from grader.inputs import random_array
 
 N, D, H, C = 3, 5, 7, 4  # distinct sizes, so a transposed gradient cannot hide
@@ -204,8 +205,30 @@ def test_network_backprop(student, checker):
         grads = net.backprop(dEdY)
         return [g for pair in grads for g in pair]
 
+    def layers():
+        """Each Layer.backprop on its own, at the inputs the network gave it."""
+        checks = []
+        for i, layer in reversed(list(enumerate(net.layers))):
+
+            def forward(X, W, b, layer=layer):
+                alone = K.Layer(W.shape[1], W.shape[0])
+                alone.g, alone.gd, alone.W, alone.b = layer.g, layer.gd, W, b
+                return alone.forward(X), alone
+
+            inputs = {"X": layer.X.copy(), "W": layer.W.copy(), "b": layer.b.copy()}
+            checks.append(
+                LayerCheck(
+                    f"layer {i} ({layer.W.shape[1]} -> {layer.W.shape[0]})",
+                    forward,
+                    lambda dEdY, alone: alone.backprop(dEdY),
+                    inputs,
+                    {"grads": ("dX", "dW", "db"), "kind": "layer"},
+                )
+            )
+        return checks
+
     params = {name: getattr(net.layers[int(name[1:])], name[0]).copy() for name in names}
-    checker.function(loss, gradient, params, name="Network.backprop")
+    checker.function(loss, gradient, params, layers=layers, name="Network.backprop")
 
 
 @pytest.mark.task("1.14", points=1, name="Network.backprop")
