@@ -133,7 +133,7 @@ def _date(value: object) -> tuple[str, str]:
     """The date as shown and as a machine-readable ISO string ("" when it does not parse)."""
     raw = coerce.line(value, 60)
     try:
-        when = datetime.fromisoformat(raw)
+        when = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith("Z") else raw)
     except ValueError:
         return raw or fmt.MISSING, ""
     shown = when.strftime("%Y-%m-%d %H:%M")
@@ -233,7 +233,8 @@ def _test(t: Mapping[str, Any], n: int, show_hidden: bool, next_id: Callable[[],
         redacted=False,
         title=coerce.line(t.get("name"), 200) or coerce.line(t.get("nodeid"), 200) or f"test {n}",
         nodeid=coerce.line(t.get("nodeid"), 400),
-        message="" if message in said else message,  # a check below says it already
+        # a check below says it already, or it only repeats the status
+        message="" if message in said or message.lower() == shown.status.label.lower() else message,
         duration=fmt.seconds(t.get("duration")) if t.get("duration") is not None else "",
         diagnosis=None if diagnosis is None or diagnosis.message in said | {message} else diagnosis,
         checks=checks_,

@@ -17,7 +17,7 @@ from grader.sandbox import isolation
 COURSE = Path(__file__).parent / "course"
 REFERENCE = COURSE / "reference" / "mini" / "mini.py"
 
-GIVEN = '''
+GIVEN = """
 import numpy as np
 
 
@@ -27,8 +27,10 @@ def linear_forward(x, w):
 
 def square_forward(x):
     return x**2, x
-'''
-RIGHT = GIVEN + '''
+"""
+RIGHT = (
+    GIVEN
+    + """
 
 def linear_backward(dout, cache):
     x, w = cache
@@ -37,14 +39,17 @@ def linear_backward(dout, cache):
 
 def square_backward(dout, cache):
     return 2 * cache * dout
-'''
+"""
+)
 
 
 def broken(body: str, at_import: str = "") -> str:
     """A submission whose linear_backward runs ``body``; square_backward is right."""
     indented = "\n".join("    " + line for line in body.strip().splitlines())
-    return f"{at_import}\n{GIVEN}\n\ndef linear_backward(dout, cache):\n{indented}\n\n" \
-           "def square_backward(dout, cache):\n    return 2 * cache * dout\n"
+    return (
+        f"{at_import}\n{GIVEN}\n\ndef linear_backward(dout, cache):\n{indented}\n\n"
+        "def square_backward(dout, cache):\n    return 2 * cache * dout\n"
+    )
 
 
 SECRET = "/tmp/grader-hostile-canary"
@@ -53,48 +58,97 @@ HOSTILE: dict[str, tuple[str, str, str]] = {
     # name: (source of mini.py, expected status of task 1.1, text its message must contain)
     "infinite_loop": (broken("while True:\n    pass"), "error", "ran for more than"),
     "sleep": (broken("import time\ntime.sleep(60)"), "error", "ran for more than"),
-    "memory_bomb": (broken("blocks = [bytearray(1 << 30) for _ in range(64)]"), "error",
-                    "MemoryError"),
+    "memory_bomb": (
+        broken("blocks = [bytearray(1 << 30) for _ in range(64)]"),
+        "error",
+        "MemoryError",
+    ),
     "fork_bomb": (broken("import os\nwhile True:\n    os.fork()"), "error", ""),
     "exit_at_import": (RIGHT + "\nimport sys\nsys.exit(0)\n", "error", "SystemExit"),
-    "kill_at_import": (RIGHT + "\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
-                       "error", "killed"),
+    "kill_at_import": (
+        RIGHT + "\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+        "error",
+        "killed",
+    ),
     "os_exit_at_import": (RIGHT + "\nimport os\nos._exit(7)\n", "error", "exited with code 7"),
     "segfault": (broken("import ctypes\nctypes.string_at(0)"), "error", "segmentation fault"),
     "huge_stdout": (broken("while True:\n    print('x' * 100000)"), "error", "File too large"),
-    "write_outside": (broken(f"open('{SECRET}', 'w').write('pwned')\n"
-                             "open('../escaped', 'w').write('pwned')\nreturn None"),
-                      "error", "Permission"),
-    "read_reference": (broken(f"src = open('{REFERENCE}').read()\nreturn None"), "error",
-                       "No such file"),
-    "import_reference": (broken("import reference.mini.mini as r\n"
-                                "return r.linear_backward(dout, cache)"), "error",
-                         "ModuleNotFoundError"),
-    "patch_grader": (broken("import grader.check as c\n"
-                            "c.check_layer = lambda *a, **k: None\nreturn None",
-                            "import grader, grader.compare\n"
-                            "grader.compare.compare = lambda *a, **k: None"),
-                     "not attempted", "not attempted"),
-    "patch_numpy": (broken("x, w = cache\nreturn dout @ w.T, dout.T @ x",
-                           "import numpy\nnumpy.allclose = lambda *a, **k: True\n"
-                           "numpy.array_equal = lambda *a, **k: True"), "failed", "transposed"),
-    "always_equal": (broken("class Liar:\n    def __eq__(self, other):\n        return True\n"
-                            "return Liar(), Liar()"), "failed", "not a numpy array"),
-    "lying_subclass": (broken("class Lie(np.ndarray):\n    def __eq__(self, o):\n"
-                              "        return True\nx, w = cache\n"
-                              "return np.zeros_like(x).view(Lie), np.zeros_like(w).view(Lie)"),
-                       "failed", "numpy"),
-    "signal_handlers": (broken("import signal, time\n"
-                               "for s in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM):\n"
-                               "    signal.signal(s, signal.SIG_IGN)\n"
-                               "while True:\n    pass"), "error", "ran for more than"),
-    "delete_files": (broken("import shutil, os\nshutil.rmtree(os.path.expanduser('~'), True)\n"
-                            f"shutil.rmtree('{COURSE}', ignore_errors=True)\nreturn None"),
-                     "not attempted", "not attempted"),
+    "write_outside": (
+        broken(
+            f"open('{SECRET}', 'w').write('pwned')\n"
+            "open('../escaped', 'w').write('pwned')\nreturn None"
+        ),
+        "error",
+        "Permission",
+    ),
+    "read_reference": (
+        broken(f"src = open('{REFERENCE}').read()\nreturn None"),
+        "error",
+        "No such file",
+    ),
+    "import_reference": (
+        broken("import reference.mini.mini as r\nreturn r.linear_backward(dout, cache)"),
+        "error",
+        "ModuleNotFoundError",
+    ),
+    "patch_grader": (
+        broken(
+            "import grader.check as c\nc.check_layer = lambda *a, **k: None\nreturn None",
+            "import grader, grader.compare\ngrader.compare.compare = lambda *a, **k: None",
+        ),
+        "not attempted",
+        "not attempted",
+    ),
+    "patch_numpy": (
+        broken(
+            "x, w = cache\nreturn dout @ w.T, dout.T @ x",
+            "import numpy\nnumpy.allclose = lambda *a, **k: True\n"
+            "numpy.array_equal = lambda *a, **k: True",
+        ),
+        "failed",
+        "transposed",
+    ),
+    "always_equal": (
+        broken(
+            "class Liar:\n    def __eq__(self, other):\n        return True\nreturn Liar(), Liar()"
+        ),
+        "failed",
+        "not a numpy array",
+    ),
+    "lying_subclass": (
+        broken(
+            "class Lie(np.ndarray):\n    def __eq__(self, o):\n"
+            "        return True\nx, w = cache\n"
+            "return np.zeros_like(x).view(Lie), np.zeros_like(w).view(Lie)"
+        ),
+        "failed",
+        "numpy",
+    ),
+    "signal_handlers": (
+        broken(
+            "import signal, time\n"
+            "for s in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM):\n"
+            "    signal.signal(s, signal.SIG_IGN)\n"
+            "while True:\n    pass"
+        ),
+        "error",
+        "ran for more than",
+    ),
+    "delete_files": (
+        broken(
+            "import shutil, os\nshutil.rmtree(os.path.expanduser('~'), True)\n"
+            f"shutil.rmtree('{COURSE}', ignore_errors=True)\nreturn None"
+        ),
+        "not attempted",
+        "not attempted",
+    ),
     "syntax_error": (RIGHT + "\ndef oops(:\n    pass\n", "error", "SyntaxError"),
     "missing_functions": (GIVEN, "error", "linear_backward"),
-    "wrong_signature": (broken("return None").replace("(dout, cache)", "(dout)", 1), "error",
-                        "TypeError"),
+    "wrong_signature": (
+        broken("return None").replace("(dout, cache)", "(dout)", 1),
+        "error",
+        "TypeError",
+    ),
 }
 RAW: dict[str, bytes] = {
     # saved as GBK on a Chinese Windows machine: Python alone would refuse the literal
@@ -129,12 +183,24 @@ def graded(tmp_path_factory):
     (subs / "zip_bomb.zip").write_bytes(zip_with({}, ratio_bomb=True))
     notebook = {
         "cells": [
-            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-             "source": RIGHT},
-            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-             "source": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": RIGHT,
+            },
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
+            },
         ],
-        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
     }
     (subs / "killer_notebook.ipynb").write_text(json.dumps(notebook))
     out = root / "out"

@@ -37,6 +37,7 @@ class Series:
     dash: str  # SVG stroke-dasharray, "" for a solid line
     lines: list[str]  # polyline point lists, one per run of defined values
     dots: list[tuple[float, float]]  # isolated defined values
+    gap_x: float | None  # where the values stop being finite after the first finite one
     legend_x: float  # the legend sits in one row above the plot
 
 
@@ -54,6 +55,7 @@ class LossCurve:
     y_label: str
     log_y: bool
     series: list[Series]
+    note: str  # shown under the chart: the curve has missing or non-finite values
 
 
 def values(value: object) -> Values:
@@ -67,7 +69,8 @@ def loss_curve(data: Mapping[str, Any], *, chart_id: str) -> LossCurve | None:
     student, reference = values(data.get("student")), values(data.get("reference"))
     every = coerce.integer(data.get("every"))
     every = every if every is not None and every > 0 else 1
-    label = coerce.line(data.get("label"), 60) or "loss"
+    label = coerce.line(data.get("label"), 80)  # the name of the run, e.g. "moons, 3 tanh units"
+    label = "" if label.lower() == "loss" else label
     finite = np.concatenate([student[np.isfinite(student)], reference[np.isfinite(reference)]])
     if finite.size == 0:
         return None
@@ -96,21 +99,26 @@ def loss_curve(data: Mapping[str, Any], *, chart_id: str) -> LossCurve | None:
     for (key, name, color, dash), ys_ in zip(styles, (student, reference), strict=True):
         if np.isfinite(ys_).any():
             lines, dots = _polylines(ys_, every, xscale, yscale)
-            x = PLOT.x + 150 * len(series)
-            series.append(Series(key, name, color, dash, lines, dots, x))
+            gap = _first_gap(ys_)
+            gap_x = None if gap is None else xscale(gap * every)
+            legend_x = PLOT.x + 150 * len(series)
+            series.append(Series(key, name, color, dash, lines, dots, gap_x, legend_x))
     return LossCurve(
         id=chart_id,
         width=WIDTH,
         height=HEIGHT,
-        title=f"{label[:1].upper()}{label[1:]} during training: your network and the reference",
-        desc=_describe(student, reference, every, label) + (" Log scale." if log_y else ""),
+        title="Training loss of your network and the reference" + (f" ({label})" if label else ""),
+        desc=_describe(student, reference, every)
+        + (" Log scale." if log_y else "")
+        + (f" Run: {label}." if label else ""),
         plot=PLOT,
         x_ticks=x_ticks,
         y_ticks=y_ticks,
         x_label="iteration",
-        y_label=label + (" (log scale)" if log_y else ""),
+        y_label="loss" + (" (log scale)" if log_y else ""),
         log_y=log_y,
         series=series,
+        note=_gap_note(student, every),
     )
 
 
@@ -156,7 +164,28 @@ def _polylines(
     return lines, dots
 
 
-def _describe(student: Values, reference: Values, every: int, label: str) -> str:
+def _first_gap(ys: Values) -> int | None:
+    """The index of the first missing or non-finite value after the first finite one."""
+    ok = np.isfinite(ys)
+    if not ok.any():
+        return None
+    start = int(np.argmax(ok))
+    bad = np.flatnonzero(~ok[start:])
+    return start + int(bad[0]) if bad.size else None
+
+
+def _gap_note(ys: Values, every: int) -> str:
+    gap = _first_gap(ys)
+    if gap is None:
+        return ""
+    bad = int((~np.isfinite(ys[gap:])).sum())
+    return (
+        f"Your network's loss is missing or not finite from iteration {gap * every:,} on "
+        f"({bad:,} of {len(ys):,} values): the dotted line marks where."
+    )
+
+
+def _describe(student: Values, reference: Values, every: int) -> str:
     parts: list[str] = []
     for who, ys in (("your network's", student), ("the reference's", reference)):
         ok = np.flatnonzero(np.isfinite(ys))
@@ -167,11 +196,11 @@ def _describe(student: Values, reference: Values, every: int, label: str) -> str
         if parts:
             parts.append(f"{who} ends at {fmt.num(last)}")
         elif last < first:
-            parts.append(f"{who} {label} falls from {fmt.num(first)} to {fmt.num(last)} {span}")
+            parts.append(f"{who} loss falls from {fmt.num(first)} to {fmt.num(last)} {span}")
         elif last > first:
-            parts.append(f"{who} {label} rises from {fmt.num(first)} to {fmt.num(last)} {span}")
+            parts.append(f"{who} loss rises from {fmt.num(first)} to {fmt.num(last)} {span}")
         else:
-            parts.append(f"{who} {label} stays at {fmt.num(last)} {span}")
+            parts.append(f"{who} loss stays at {fmt.num(last)} {span}")
         bad = np.flatnonzero(~np.isfinite(ys[ok[0] :]))
         if bad.size:
             at = (int(ok[0]) + int(bad[0])) * every

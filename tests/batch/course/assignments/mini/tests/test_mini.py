@@ -13,5 +13,9 @@ def test_linear_backward(student, checker):
 @pytest.mark.task("1.2", points=2, name="square_backward")
 def test_square_backward(student, checker):
     m = student.mini
-    checker.layer(m.square_forward, m.square_backward, {"x": random_array((3, 4), checker.rng)},
-                  structure={"x": __import__("grader").ELEMENTWISE})
+    checker.layer(
+        m.square_forward,
+        m.square_backward,
+        {"x": random_array((3, 4), checker.rng)},
+        structure={"x": __import__("grader").ELEMENTWISE},
+    )
