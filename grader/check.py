@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,6 +87,7 @@ class _Problem:
     context: Context
     structures: dict[str, Structure] = field(default_factory=dict)
     calls: int = 0
+    source: Path | None = None
 
     def call(self, args: tuple[Any, ...]) -> object:
         self.calls += 1
@@ -158,6 +160,7 @@ def check_layer(
     seed: int = 0,
     tolerance: Tolerance | None = None,
     budget: Budget | None = None,
+    source: Path | None = None,
 ) -> CheckResult:
     """Check ``backward(dout, cache)`` against finite differences of
     ``forward(*inputs.values(), **constants)``, which returns (out, cache).
@@ -206,9 +209,11 @@ def check_layer(
             output=out64,
             reg={k: _as_float(v) for k, v in (reg or {}).items()},
             batch=_batch_of(values),
+            grads=tuple(grads or [f"d{k}" for k in values]),
         ),
         structures={**KIND_STRUCTURES.get(kind or "", {}), **dict(structure or {})},
     )
+    problem.source = source
     return _run(problem, rng, tolerance, budget or Budget())
 
 
@@ -225,6 +230,7 @@ def check_loss(
     seed: int = 0,
     tolerance: Tolerance | None = None,
     budget: Budget | None = None,
+    source: Path | None = None,
 ) -> CheckResult:
     """Check ``backward(cache)`` against finite differences of the scalar
     loss ``forward(*inputs.values(), **constants)``, which returns (loss, cache)."""
@@ -262,6 +268,7 @@ def check_loss(
             batch=_batch_of(values),
         ),
     )
+    problem.source = source
     return _run(problem, rng, tolerance, budget or Budget())
 
 
@@ -278,6 +285,7 @@ def check_function(
     seed: int = 0,
     tolerance: Tolerance | None = None,
     budget: Budget | None = None,
+    source: Path | None = None,
 ) -> CheckResult:
     """Check ``gradient_of(params)`` (a dict or tuple of gradients, one per
     parameter) against finite differences of the scalar ``loss(params)``.
@@ -316,6 +324,7 @@ def check_function(
         ),
         structures=dict(structure or {}),
     )
+    problem.source = source
     return _run(problem, rng, tolerance, budget or Budget())
 
 
@@ -346,7 +355,8 @@ def _run(
         diagnosis = Diagnosis("not_attempted", message)
         return _result(problem, Status.NOT_ATTEMPTED, diagnosis, (), (), start)
     except Exception as exc:  # student code may raise anything
-        diagnosis = Diagnosis("exception", describe(exc, problem.backward, problem.function))
+        text = describe(exc, problem.backward, problem.function, root=problem.source)
+        diagnosis = Diagnosis("exception", text)
         return _result(problem, Status.ERROR, diagnosis, (), (), start)
     if raw is None:
         message = f"{problem.function} returned None: it is not attempted yet"
@@ -387,7 +397,7 @@ def _mutation_probe(problem: _Problem, used: tuple[Any, ...]) -> Probe:
     try:
         problem.call(hygiene.frozen(problem.args))
     except Exception as exc:  # the read-only rerun points at the writing line
-        frame_text = describe(exc, problem.backward, problem.function)
+        frame_text = describe(exc, problem.backward, problem.function, root=problem.source)
         if "(at " in frame_text:
             where = " " + frame_text[frame_text.index("(at ") :]
     message = (

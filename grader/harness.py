@@ -7,6 +7,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -69,8 +70,15 @@ class Checker:
     """Per-test handle: ``checker.layer(...)``, ``checker.loss(...)``,
     ``checker.function(...)`` and artifacts for the report."""
 
-    def __init__(self, seed: int, nodeid: str, tolerance: Tolerance | None = None) -> None:
+    def __init__(
+        self,
+        seed: int,
+        nodeid: str,
+        tolerance: Tolerance | None = None,
+        source: Path | None = None,
+    ) -> None:
         self.seed = seed
+        self.source = source  # the submission's folder: errors are shown at its lines
         self.tolerance = tolerance
         self.results: list[CheckResult] = []
         self.artifacts: dict[str, Any] = {}
@@ -95,6 +103,7 @@ class Checker:
         """``check_layer`` with the course's seed; fails the test if wrong."""
         options.setdefault("seed", self.seed)
         options.setdefault("tolerance", self.tolerance)
+        options.setdefault("source", self.source)
         return self._settle(check_layer(forward, backward, inputs, **options))
 
     def loss(
@@ -107,6 +116,7 @@ class Checker:
         """``check_loss`` with the course's seed; fails the test if wrong."""
         options.setdefault("seed", self.seed)
         options.setdefault("tolerance", self.tolerance)
+        options.setdefault("source", self.source)
         return self._settle(check_loss(forward, backward, inputs, **options))
 
     def function(
@@ -124,6 +134,7 @@ class Checker:
         """
         options.setdefault("seed", self.seed)
         options.setdefault("tolerance", self.tolerance)
+        options.setdefault("source", self.source)
         options.setdefault("budget", Budget())
         result = check_function(loss, gradient, params, **options)
         if layers is not None and result.status is Status.FAILED:
@@ -134,7 +145,12 @@ class Checker:
         """Check each layer's backward at its cached inputs, from the output
         back; the first wrong one is the likely cause of everything before it."""
         for layer in layers:
-            options = {"seed": self.seed, "tolerance": self.tolerance, **dict(layer.options)}
+            options = {
+                "seed": self.seed,
+                "tolerance": self.tolerance,
+                "source": self.source,
+                **dict(layer.options),
+            }
             own = check_layer(layer.forward, layer.backward, layer.inputs, **options)
             if own.status in (Status.FAILED, Status.ERROR):
                 self.results.append(own)
@@ -149,13 +165,19 @@ class Checker:
         return result
 
     def loss_curve(
-        self, student: Sequence[float], reference: Sequence[float] | None = None, label: str = ""
+        self,
+        student: Sequence[float],
+        reference: Sequence[float] | None = None,
+        label: str = "",
+        every: int = 1,
     ) -> None:
-        """Show the student's loss history (and the reference's) in the report."""
+        """Show the student's loss history (and the reference's) in the report;
+        ``every`` is the number of iterations between recorded values."""
         self.artifacts["loss_curve"] = {
             "student": [_number(v) for v in student],
             "reference": [_number(v) for v in reference] if reference is not None else [],
             "label": label,
+            "every": max(1, int(every)),
         }
 
     def decision_boundary(

@@ -29,6 +29,7 @@ class Context:
     output: Array | None = None
     reg: dict[str, Array] = field(default_factory=dict)
     batch: int | None = None
+    grads: tuple[str, ...] = ()
 
     def first_input(self) -> Array:
         return next(iter(self.inputs.values()))
@@ -57,31 +58,37 @@ def _elementwise(ctx: Context) -> tuple[Array, Array, Array] | None:
     return x, ctx.output, ctx.dout
 
 
+def _grad(ctx: Context) -> str:
+    """The gradient's name: d<first input>, as the check names it."""
+    return ctx.grads[0] if ctx.grads else f"d{next(iter(ctx.inputs))}"
+
+
 def _sigmoid_mistakes(ctx: Context) -> list[Candidate]:
     parts = _elementwise(ctx)
     if parts is None:
         return []
     x, out, dout = parts
+    g = _grad(ctx)
     twice = _sigmoid(out)
     right = "use out * (1 - out), where out = sigmoid(x)"
     return [
         Candidate(
             "sigmoid_of_preactivation",
-            "dx",
+            g,
             dout * x * (1 - x),
-            f"dx uses x * (1 - x) on the pre-activation x; {right}",
+            f"{g} uses x * (1 - x) on the pre-activation x; {right}",
         ),
         Candidate(
             "sigmoid_half_preactivation",
-            "dx",
+            g,
             dout * out * (1 - x),
-            f"dx uses sigmoid(x) * (1 - x), mixing the output and the input; {right}",
+            f"{g} uses sigmoid(x) * (1 - x), mixing the output and the input; {right}",
         ),
         Candidate(
             "sigmoid_applied_twice",
-            "dx",
+            g,
             dout * twice * (1 - twice),
-            "dx applies sigmoid to the activation again (sigmoid_prime(out)); out is "
+            f"{g} applies sigmoid to the activation again (sigmoid_prime(out)); out is "
             f"already sigmoid(x), so {right}",
         ),
     ]
@@ -92,25 +99,26 @@ def _tanh_mistakes(ctx: Context) -> list[Candidate]:
     if parts is None:
         return []
     x, out, dout = parts
+    g = _grad(ctx)
     right = "use 1 - out**2, where out = tanh(x)"
     return [
         Candidate(
             "tanh_of_preactivation",
-            "dx",
+            g,
             dout * (1 - x**2),
-            f"dx uses 1 - x**2 on the pre-activation x; {right}",
+            f"{g} uses 1 - x**2 on the pre-activation x; {right}",
         ),
         Candidate(
             "tanh_applied_twice",
-            "dx",
+            g,
             dout * (1 - np.tanh(out) ** 2),
-            f"dx applies tanh to the activation again (1 - tanh(out)**2); {right}",
+            f"{g} applies tanh to the activation again (1 - tanh(out)**2); {right}",
         ),
         Candidate(
             "tanh_missing_square",
-            "dx",
+            g,
             dout * (1 - out),
-            f"dx uses 1 - out instead of 1 - out**2; {right}",
+            f"{g} uses 1 - out instead of 1 - out**2; {right}",
         ),
     ]
 
@@ -120,25 +128,26 @@ def _relu_mistakes(ctx: Context) -> list[Candidate]:
     if parts is None:
         return []
     x, _, dout = parts
-    right = "keep dout where x > 0 and set it to 0 elsewhere: dx = dout * (x > 0)"
+    g = _grad(ctx)
+    right = f"keep dout where x > 0 and set it to 0 elsewhere: {g} = dout * (x > 0)"
     return [
         Candidate(
             "relu_mask_on_dout",
-            "dx",
+            g,
             dout * (dout > 0),
-            f"dx masks with dout > 0, the wrong tensor; {right}",
+            f"{g} masks with dout > 0, the wrong tensor; {right}",
         ),
         Candidate(
             "relu_mask_inverted",
-            "dx",
+            g,
             dout * (x < 0),
-            f"dx keeps dout where x < 0, the inverted inequality; {right}",
+            f"{g} keeps dout where x < 0, the inverted inequality; {right}",
         ),
         Candidate(
             "relu_no_mask",
-            "dx",
+            g,
             dout.copy(),
-            f"dx passes dout through without the ReLU mask; {right}",
+            f"{g} passes dout through without the ReLU mask; {right}",
         ),
     ]
 
@@ -148,26 +157,27 @@ def _leaky_relu_mistakes(ctx: Context) -> list[Candidate]:
     if parts is None:
         return []
     x, _, dout = parts
+    g = _grad(ctx)
     alpha = float(ctx.constants.get("alpha", 0.01))
-    right = f"dx = dout where x > 0 and alpha * dout (alpha = {alpha:g}) elsewhere"
+    right = f"{g} = dout where x > 0 and alpha * dout (alpha = {alpha:g}) elsewhere"
     return [
         Candidate(
             "leaky_relu_missing_slope",
-            "dx",
+            g,
             dout * (x > 0),
-            f"dx is 0 where x < 0, like a plain ReLU; {right}",
+            f"{g} is 0 where x < 0, like a plain ReLU; {right}",
         ),
         Candidate(
             "leaky_relu_slopes_swapped",
-            "dx",
+            g,
             dout * np.where(x > 0, alpha, 1.0),
-            f"dx has the two slopes swapped; {right}",
+            f"{g} has the two slopes swapped; {right}",
         ),
         Candidate(
             "relu_mask_on_dout",
-            "dx",
+            g,
             dout * np.where(dout > 0, 1.0, alpha),
-            f"dx chooses the slope from dout instead of x; {right}",
+            f"{g} chooses the slope from dout instead of x; {right}",
         ),
     ]
 

@@ -163,7 +163,8 @@ def _open(config: pytest.Config, path: Path) -> Any:
 @pytest.fixture
 def checker(request: pytest.FixtureRequest) -> Checker:
     """The gradient checker with the course's seed; records its results."""
-    handle = Checker(seed_of(request.config), request.node.nodeid)
+    source = submission_path(request.config) or Path(str(request.path)).parent.resolve()
+    handle = Checker(seed_of(request.config), request.node.nodeid, source=source)
     request.node.stash[CHECKER] = handle
     return handle
 

@@ -75,10 +75,16 @@ def release(name: str, out: Path, assignments: Path, reference: Path, force: boo
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "report.html")
     shutil.copytree(source / name, out / name, ignore=ignore)
     shutil.copytree(source / "tests", out / "tests", ignore=ignore)
-    for extra in ("README.md", "pytest.ini"):
+    for extra in ("README.md", "pytest.ini", "requirements.txt"):
         if (source / extra).exists():
             shutil.copy2(source / extra, out / extra)
-    (out / "INSTALL.md").write_text(INSTALL)
+    install = INSTALL
+    if (source / "requirements.txt").exists():
+        install += (
+            "\nThis homework also needs the packages in `requirements.txt`:\n\n"
+            "    pip install -r requirements.txt\n"
+        )
+    (out / "INSTALL.md").write_text(install)
     leaked = leaks(out, reference / name)
     if leaked:
         shutil.rmtree(out)

@@ -10,6 +10,7 @@ pytest_plugins = ["pytester"]
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
 
+
 # The batch tests' miniature course holds homework tests of its own: they run
 # only inside grading, never as part of this suite.
 collect_ignore_glob = ["batch/course/*"]

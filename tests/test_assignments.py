@@ -30,9 +30,22 @@ EXAMPLES = [
 def grade(folder: Path, out: Path, *args: str) -> dict:
     """Run pytest in an assignment or handout folder; return its results.json."""
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "grader_report=",
-         f"--grader-json={out}", *args],
-        cwd=folder, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "grader_report=",
+            f"--grader-json={out}",
+            *args,
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert out.exists(), result.stdout[-3000:] + result.stderr[-3000:]
     return json.loads(out.read_text())
@@ -55,8 +68,12 @@ def reference_tasks(assignment: str) -> dict[str, float]:
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_committed_templates_match_a_fresh_generation(assignment):
-    assert templates.stale(ROOT / "reference" / assignment,
-                           ROOT / "assignments" / assignment / assignment) == []
+    assert (
+        templates.stale(
+            ROOT / "reference" / assignment, ROOT / "assignments" / assignment / assignment
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -73,7 +90,14 @@ def test_handout_has_no_solution_and_passes_with_the_reference_pasted_in(assignm
     handout = tmp_path / "handout"
     files = release(assignment, handout, ROOT / "assignments", ROOT / "reference", force=False)
     names = {p.relative_to(handout).parts[0] for p in files}
-    assert names <= {assignment, "tests", "README.md", "pytest.ini", "INSTALL.md"}
+    assert names <= {
+        assignment,
+        "tests",
+        "README.md",
+        "pytest.ini",
+        "INSTALL.md",
+        "requirements.txt",
+    }
     assert "hidden" not in names and "reference" not in names
     assert not any(p.suffix == ".py" and p.parent.name == "reference" for p in files)
     assert leaks(handout, ROOT / "reference" / assignment) == []
@@ -91,21 +115,29 @@ def test_handout_has_no_solution_and_passes_with_the_reference_pasted_in(assignm
     "assignment", [a for a in ASSIGNMENTS if (ROOT / "assignments" / a / "hidden").is_dir()]
 )
 def test_hidden_tests_pass_on_the_reference(assignment, tmp_path):
-    results = grade(ROOT / "assignments" / assignment, tmp_path / "r.json", "hidden",
-                    f"--grader-submission={ROOT / 'reference' / assignment}")
+    results = grade(
+        ROOT / "assignments" / assignment,
+        tmp_path / "r.json",
+        "hidden",
+        f"--grader-submission={ROOT / 'reference' / assignment}",
+    )
     assert results["tests"], "no hidden tests ran"
     assert all(t["visibility"] == "after_due_date" for t in results["tests"])
     assert results["score"] == results["max_score"], results["output"]
 
 
-@pytest.mark.parametrize(("assignment", "submission"), EXAMPLES,
-                         ids=[f"{a}/{s}" for a, s in EXAMPLES])
+@pytest.mark.parametrize(
+    ("assignment", "submission"), EXAMPLES, ids=[f"{a}/{s}" for a, s in EXAMPLES]
+)
 def test_example_submission_gets_its_expected_outcome(assignment, submission, tmp_path):
     folder = ROOT / "examples" / "submissions" / assignment
     expected = json.loads((folder / "expected.json").read_text())[submission]
-    results = grade(ROOT / "assignments" / assignment, tmp_path / "r.json",
-                    f"--grader-submission={folder / submission}",
-                    f"--grader-tasks={','.join(expected)}")
+    results = grade(
+        ROOT / "assignments" / assignment,
+        tmp_path / "r.json",
+        f"--grader-submission={folder / submission}",
+        f"--grader-tasks={','.join(expected)}",
+    )
     rows = tasks(results)
     for task_id, want in expected.items():
         assert rows[task_id]["status"] == want["status"], (task_id, rows[task_id])

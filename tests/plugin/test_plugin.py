@@ -216,7 +216,7 @@ def test_seed_changes_inputs_but_not_verdicts(homework):
         homework.runpytest(f"--grader-seed={seed}").assert_outcomes(passed=2, failed=3)
 
 
-NETWORK = '''
+NETWORK = """
 import numpy as np
 import pytest
 from grader.harness import LayerCheck
@@ -257,16 +257,19 @@ def test_network(checker, bug):
         ]
 
     checker.function(loss, gradient, params, layers=layers, name="network backward")
-'''
+"""
 
 
 def test_a_failing_network_names_the_first_wrong_layer(pytester):
     pytester.makepyfile(test_net=NETWORK)
     result = pytester.runpytest("-q")
     result.assert_outcomes(passed=1, failed=2)
-    result.stdout.fnmatch_lines([
-        "*network backward is wrong, and the first layer whose backward is wrong is layer 0: "
-        "dw is twice the right value*",
-        "*network backward is wrong, and the first layer whose backward is wrong is layer 1: "
-        "dw is twice the right value*",
-    ], consecutive=False)
+    result.stdout.fnmatch_lines(
+        [
+            "*network backward is wrong, and the first layer whose backward is wrong is layer 0: "
+            "dw is twice the right value*",
+            "*network backward is wrong, and the first layer whose backward is wrong is layer 1: "
+            "dw is twice the right value*",
+        ],
+        consecutive=False,
+    )
