@@ -184,6 +184,7 @@ def _run_pytest(
         f"--grader-timeout={options.timeout}",
         f"--grader-memory={options.memory_mb}",
         f"--grader-assignment={course.assignment}",
+        f"--grader-name={job.id}",
         f"--grader-json={staging / 'results.json'}",
         f"--grader-report={staging / 'report.html'}",
     ]

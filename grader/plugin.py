@@ -33,6 +33,7 @@ OPTIONS = {
     "json": "write the results in Gradescope's results.json format to this path",
     "seed": "seed for test inputs and gradient-check probes (default: 0)",
     "assignment": "the assignment's name, shown in the scoreboard and the reports",
+    "name": "the submission's name in the reports (default: its path)",
     "tasks": "run only these tasks, a comma-separated list of task ids such as 1.2,1.3",
     "reference": "grading mode: run the given code from this reference folder and only the "
     "task functions of the submission, in a confined process",

@@ -37,10 +37,13 @@ def tasks_of(tests: Iterable[TestRecord]) -> list[dict[str, Any]]:
     rows = []
     for task_id in sorted(grouped, key=_task_key):
         members = grouped[task_id]
-        problem = next((t for t in members if t["status"] not in ("passed", "skipped")), None)
+        failing = [t for t in members if t["status"] not in ("passed", "skipped")]
+        public = [t for t in failing if not t.get("hidden")]
         message = ""
-        if problem is not None:
-            message = "hidden test failed" if problem.get("hidden") else problem["message"]
+        if public:  # a public failure explains the task; a hidden one must not leak
+            message = public[0]["message"]
+        elif failing:
+            message = "hidden test failed"
         rows.append(
             {
                 "id": task_id,

@@ -181,7 +181,7 @@ def test_markers_registered_and_strict_markers_friendly(homework):
 def test_options_share_one_help_text_with_ini_keys(pytester):
     out = pytester.runpytest("--help").stdout.str()
     assert "backprop-grader:" in out
-    for name in ("submission", "report", "json", "seed", "assignment", "tasks"):
+    for name in ("submission", "report", "json", "seed", "assignment", "tasks", "name"):
         assert f"--grader-{name}" in out
         assert f"grader_{name} " in out or f"grader_{name}:" in out or f"grader_{name}\n" in out
 
