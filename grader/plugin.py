@@ -359,11 +359,12 @@ def _session(config: pytest.Config) -> dict[str, Any] | None:
     if not state.records:
         return None
     given = submission_path(config)
-    where = (
-        str(given)
-        if given
-        else (str(next(iter(state.students))) if state.students else str(config.rootpath))
-    )
+    if option(config, "name"):
+        where = str(option(config, "name"))
+    elif given is not None:
+        where = str(given)
+    else:
+        where = str(next(iter(state.students))) if state.students else str(config.rootpath)
     return sessions.build(
         state.records,
         submission=where,
