@@ -134,19 +134,26 @@ def _expose(needed: list[str], stage: str) -> None:
 SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
 
 
-def _private_scratch(keep: str) -> None:
+def _private_scratch(keep: list[str]) -> None:
     """Fresh, small tmpfs over the shared scratch folders, so nothing the
-    student writes there outlives its process or reaches anyone else; its
-    work folder (under /tmp) is bound back in at the same path."""
-    holder = tempfile.mkdtemp(
-        prefix=".grader-keep-", dir="/run" if os.path.isdir("/run") else "/var/tmp"
-    )
-    _mount(keep, holder, None, MS_BIND | MS_REC, None)
+    student writes there outlives its process or reaches anyone else. The
+    paths in ``keep`` (its work folder, and the interpreter when it lives
+    under /tmp, as a CI checkout may) are bound back in at the same place,
+    with everything mounted inside them (so hidden folders stay hidden)."""
+    inside = sorted({p for p in keep if any(p == s or p.startswith(s + "/") for s in SCRATCH)})
+    tops = [p for p in inside if not any(p.startswith(o + "/") for o in inside if o != p)]
+    base = "/run" if os.path.isdir("/run") else "/var/tmp"
+    held = []
+    for path in tops:
+        holder = tempfile.mkdtemp(prefix=".grader-keep-", dir=base)
+        _mount(path, holder, None, MS_BIND | MS_REC, None)
+        held.append((holder, path))
     for path in SCRATCH:
         if os.path.isdir(path):
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
-    os.makedirs(keep, exist_ok=True)
-    _mount(holder, keep, None, MS_BIND | MS_REC, None)
+    for holder, path in held:
+        os.makedirs(path, exist_ok=True)
+        _mount(holder, path, None, MS_BIND | MS_REC, None)
 
 
 def _unshare_and_hide(
@@ -162,7 +169,7 @@ def _unshare_and_hide(
         if os.path.isdir(path):
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16k,mode=0755")
     if keep is not None:  # last: it also covers whatever was hidden under /tmp
-        _private_scratch(keep)
+        _private_scratch([keep, *(needed or _RUNTIME)])
 
 
 def isolation() -> Isolation:
