@@ -180,38 +180,17 @@ def check_layer(
     else:
         dout_array = np.array(dout, copy=True)
     values = {k: _as_float(v) for k, v in originals.items()}
-
-    shared = _Shared(values)
-
-    def evaluate(param: str, value: Array) -> Array:
-        out = shared.call(lambda args: forward(*args.values(), **constants)[0], param, value)
-        return np.asarray(out, dtype=np.float64)
-
-    function = name or str(getattr(backward, "__name__", "backward"))
-    out64 = evaluate(next(iter(values)), values[next(iter(values))].copy())
-    problem = _Problem(
-        function=function,
-        backward=backward,
-        args=(dout_array, cache),
-        labels=("dout", "cache"),
-        evaluate=evaluate,
-        values=values,
-        like=originals,
-        grads=list(grads or [f"d{k}" for k in values]),
-        out0=out64,
-        dout=dout_array.astype(np.float64),
-        context=Context(
-            function=function,
-            kind=kind,
-            inputs=values,
-            constants=constants,
-            dout=dout_array.astype(np.float64),
-            output=out64,
-            reg={k: _as_float(v) for k, v in (reg or {}).items()},
-            batch=_batch_of(values),
-            grads=tuple(grads or [f"d{k}" for k in values]),
-        ),
-        structures={**KIND_STRUCTURES.get(kind or "", {}), **dict(structure or {})},
+    problem = _build(
+        name or str(getattr(backward, "__name__", "backward")),
+        backward,
+        (dout_array, cache),
+        ("dout", "cache"),
+        _evaluator(forward, values, constants),
+        originals,
+        grads,
+        dout_array.astype(np.float64),
+        {"kind": kind, "constants": constants, "reg": reg, "batch": _batch_of(values)},
+        {**KIND_STRUCTURES.get(kind or "", {}), **dict(structure or {})},
     )
     problem.source = source
     return _run(problem, rng, tolerance, budget or Budget())
@@ -239,34 +218,17 @@ def check_loss(
     rng = _rng(seed)
     _, cache = forward(*[v.copy() for v in originals.values()], **constants)
     values = {k: _as_float(v) for k, v in originals.items()}
-
-    shared = _Shared(values)
-
-    def evaluate(param: str, value: Array) -> Array:
-        out = shared.call(lambda args: forward(*args.values(), **constants)[0], param, value)
-        return np.asarray(out, dtype=np.float64)
-
-    function = name or str(getattr(backward, "__name__", "backward"))
-    first = next(iter(values))
-    problem = _Problem(
-        function=function,
-        backward=backward,
-        args=(cache,),
-        labels=("cache",),
-        evaluate=evaluate,
-        values=values,
-        like=originals,
-        grads=list(grads or [f"d{k}" for k in values]),
-        out0=evaluate(first, values[first].copy()),
-        dout=None,
-        context=Context(
-            function=function,
-            kind=kind,
-            inputs=values,
-            constants=constants,
-            reg={k: _as_float(v) for k, v in (reg or {}).items()},
-            batch=_batch_of(values),
-        ),
+    problem = _build(
+        name or str(getattr(backward, "__name__", "backward")),
+        backward,
+        (cache,),
+        ("cache",),
+        _evaluator(forward, values, constants),
+        originals,
+        grads,
+        None,
+        {"kind": kind, "constants": constants, "reg": reg, "batch": _batch_of(values)},
+        {},
     )
     problem.source = source
     return _run(problem, rng, tolerance, budget or Budget())
@@ -297,35 +259,80 @@ def check_function(
     originals = {k: np.array(v, copy=True) for k, v in params.items()}
     values = {k: _as_float(v) for k, v in originals.items()}
     rng = _rng(seed)
-
     shared = _Shared(values)
 
     def evaluate(param: str, value: Array) -> Array:
         return np.asarray(shared.call(loss, param, value), dtype=np.float64)
 
-    function = name or str(getattr(gradient_of, "__name__", "gradient"))
-    first = next(iter(values))
-    problem = _Problem(
-        function=function,
-        backward=gradient_of,
-        args=(dict(originals),),
-        labels=("params",),
-        evaluate=evaluate,
-        values=values,
-        like=originals,
-        grads=list(grads or [f"d{k}" for k in values]),
-        out0=evaluate(first, values[first].copy()),
-        dout=None,
-        context=Context(
-            function=function,
-            inputs=values,
-            reg={k: _as_float(v) for k, v in (reg or {}).items()},
-            batch=batch,
-        ),
-        structures=dict(structure or {}),
+    problem = _build(
+        name or str(getattr(gradient_of, "__name__", "gradient")),
+        gradient_of,
+        (dict(originals),),
+        ("params",),
+        evaluate,
+        originals,
+        grads,
+        None,
+        {"reg": reg, "batch": batch},
+        dict(structure or {}),
     )
     problem.source = source
     return _run(problem, rng, tolerance, budget or Budget())
+
+
+def _evaluator(
+    forward: Callable[..., tuple[Any, Any]], values: dict[str, Array], constants: dict[str, Any]
+) -> Callable[[str, Array], Array]:
+    """The trusted output of ``forward`` with one input replaced."""
+    shared = _Shared(values)
+
+    def evaluate(param: str, value: Array) -> Array:
+        out = shared.call(lambda args: forward(*args.values(), **constants)[0], param, value)
+        return np.asarray(out, dtype=np.float64)
+
+    return evaluate
+
+
+def _build(
+    function: str,
+    backward: Callable[..., object],
+    args: tuple[Any, ...],
+    labels: tuple[str, ...],
+    evaluate: Callable[[str, Array], Array],
+    originals: dict[str, Array],
+    grads: Sequence[str] | None,
+    dout: Array | None,
+    context: dict[str, Any],
+    structures: dict[str, Structure],
+) -> _Problem:
+    """The problem every front door hands to the engine."""
+    values = {k: _as_float(v) for k, v in originals.items()}
+    first = next(iter(values))
+    names = list(grads or [f"d{k}" for k in values])
+    out0 = evaluate(first, values[first].copy())
+    reg = {k: _as_float(v) for k, v in (context.pop("reg", None) or {}).items()}
+    return _Problem(
+        function=function,
+        backward=backward,
+        args=args,
+        labels=labels,
+        evaluate=evaluate,
+        values=values,
+        like=originals,
+        grads=names,
+        out0=out0,
+        dout=dout,
+        context=Context(
+            function=function,
+            inputs=values,
+            dout=dout,
+            output=out0 if dout is not None else None,
+            reg=reg,
+            grads=tuple(names),
+            **context,
+        ),
+        structures=structures,
+    )
 
 
 def _rng(seed: int) -> np.random.Generator:
