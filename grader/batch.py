@@ -174,6 +174,12 @@ def _run_pytest(
         "no:cacheprovider",
         "-p",
         "no:randomly",
+        # no unraisable/thread-exception hunting: it runs five full garbage
+        # collections per session, half the fixed cost of a submission
+        "-p",
+        "no:unraisableexception",
+        "-p",
+        "no:threadexception",
         f"--rootdir={course.folder}",
         "-c",
         str(course.folder / "pytest.ini"),

@@ -31,15 +31,19 @@ class Student:
             )
         self._package: str | None = None
         self._modules: dict[str, ModuleType] = {}
+        self._names: list[str] | None = None
 
     def module_names(self) -> list[str]:
-        if self.path.is_file():
-            return [self.path.stem]
-        return sorted(
-            p.stem
-            for p in self.path.glob("*.py")
-            if p.stem != "__init__" and not p.stem.startswith(("test_", "conftest"))
-        )
+        if self._names is None:
+            if self.path.is_file():
+                self._names = [self.path.stem]
+            else:
+                self._names = sorted(
+                    p.stem
+                    for p in self.path.glob("*.py")
+                    if p.stem != "__init__" and not p.stem.startswith(("test_", "conftest"))
+                )
+        return self._names
 
     def module(self, name: str) -> Module:
         """The submission's module ``name`` (imported once)."""

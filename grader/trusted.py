@@ -68,9 +68,14 @@ class TrustedStudent:
         sys.modules[self._package] = importlib.util.module_from_spec(spec)
         self._modules: dict[str, ModuleType] = {}
         self._tasks = templates.tasks(reference)
+        self._names: list[str] | None = None
 
     def module_names(self) -> list[str]:
-        return sorted(p.stem for p in self.reference.glob("*.py") if p.stem != "__init__")
+        if self._names is None:
+            self._names = sorted(
+                p.stem for p in self.reference.glob("*.py") if p.stem != "__init__"
+            )
+        return self._names
 
     def _import(self, name: str) -> ModuleType:
         if name not in self._modules:

@@ -234,11 +234,11 @@ def test_network_backprop(student, checker):
 @pytest.mark.task("1.14", points=1, name="Network.backprop")
 def test_network_learns_or(student, checker):
     K = student.layer_class
-    net, losses = K.train_logic(K.OR_T, epochs=300)
+    net, losses = K.train_logic(K.OR_T, epochs=100)
     checker.loss_curve(losses, label="half MSE on OR")
     predictions = (net.forward(K.XOR_X) > 0.5).astype(float)
     assert np.array_equal(predictions, K.OR_T), (
-        f"after 300 steps the network predicts {predictions.ravel().tolist()} for OR; "
+        f"after 100 steps the network predicts {predictions.ravel().tolist()} for OR; "
         "expected [0, 1, 1, 1]: check Network.backprop"
     )
 
