@@ -9,6 +9,7 @@ for every output element, which input of the group owns it.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -31,13 +32,14 @@ class Group:
     owners: IntArray | None
 
 
-class Structure:
+class Structure(ABC):
     """Base class: how the inputs of one tensor can be grouped."""
 
     label = "structure"
 
+    @abstractmethod
     def groups(self, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> Iterator[Group]:
-        raise NotImplementedError
+        """The groups of input elements perturbed together."""
 
     def count(self, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int:
         return sum(1 for _ in self.groups(in_shape, out_shape))
