@@ -156,6 +156,11 @@ def _grade(args: argparse.Namespace) -> int:
     except BatchError as exc:
         print(f"grader grade: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"grader grade: cannot write{where}: {exc.strerror or exc}; choose an --out folder "
+              "you can write to", file=sys.stderr)
+        return 2
     elapsed = time.perf_counter() - start
     if not rows:
         print("grader grade: no submissions found", file=sys.stderr)

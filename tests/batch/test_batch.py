@@ -262,3 +262,29 @@ def test_dask_local_cluster_gives_the_same_outputs(tmp_path):
     assert [(r.id, r.score) for r in local] == [(r.id, r.score) for r in remote]
     assert scores(tmp_path / "local") == scores(tmp_path / "dask")
     assert (tmp_path / "dask" / "gradebook.csv").exists()
+
+
+def test_unwritable_output_folder_is_one_line(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            str(tmp_path),
+            "-a",
+            "mini",
+            "--course",
+            str(COURSE),
+            "--out",
+            "/proc/no-such-folder",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "grader grade: cannot write /proc/no-such-folder: No such file or directory; choose an "
+        "--out folder you can write to"
+    ]
