@@ -158,8 +158,11 @@ def _grade(args: argparse.Namespace) -> int:
         return 2
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
-        print(f"grader grade: cannot write{where}: {exc.strerror or exc}; choose an --out folder "
-              "you can write to", file=sys.stderr)
+        print(
+            f"grader grade: cannot write{where}: {exc.strerror or exc}; choose an --out folder "
+            "you can write to",
+            file=sys.stderr,
+        )
         return 2
     elapsed = time.perf_counter() - start
     if not rows:

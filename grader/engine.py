@@ -1,0 +1,439 @@
+"""The engine behind every check: call the student's backward, probe it,
+compare each gradient with finite differences, and name the mistake."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from grader import hygiene, screen
+from grader.compare import Tolerance, compare, metrics, normwise, worst
+from grader.diagnose import diagnose, explains, regularization, scale
+from grader.errors import describe
+from grader.numeric import Counter, gradient
+from grader.problem import Budget, Problem, dtype_of
+from grader.record import (
+    Array,
+    CheckResult,
+    Diagnosis,
+    Element,
+    Metrics,
+    Probe,
+    Status,
+    TensorCheck,
+)
+from grader.structure import DENSE, Structure
+from grader.taylor import taylor_test
+from grader.validate import Returned, validate
+
+
+def run(
+    problem: Problem, rng: np.random.Generator, tol: Tolerance | None, budget: Budget
+) -> CheckResult:
+    start = time.perf_counter()
+    first_args = hygiene.fresh(problem.args)
+    try:
+        raw = problem.call(first_args)
+    except NotImplementedError as exc:
+        detail = str(exc).strip()
+        message = f"{problem.function} is not attempted yet" + (f" ({detail})" if detail else "")
+        diagnosis = Diagnosis("not_attempted", message)
+        return _result(problem, Status.NOT_ATTEMPTED, diagnosis, (), (), start)
+    except Exception as exc:  # student code may raise anything
+        text = describe(exc, problem.backward, problem.function, root=problem.source)
+        diagnosis = Diagnosis("exception", text)
+        return _result(problem, Status.ERROR, diagnosis, (), (), start)
+    if raw is None:
+        message = f"{problem.function} returned None: it is not attempted yet"
+        return _result(
+            problem, Status.NOT_ATTEMPTED, Diagnosis("not_attempted", message), (), (), start
+        )
+
+    probes = [_mutation_probe(problem, first_args)]
+    parts = problem.unpack(raw)
+    if isinstance(parts, str):
+        return _result(
+            problem, Status.FAILED, Diagnosis("wrong_return", parts), (), tuple(probes), start
+        )
+    returned = [
+        validate(grad, part, problem.like[param], param)
+        for grad, part, param in zip(problem.grads, parts, problem.values, strict=True)
+    ]
+    probes += _repeat_probes(problem, returned)
+
+    evaluations = 1
+    tensors = []
+    for grad, param, item in zip(problem.grads, problem.values, returned, strict=True):
+        tensor, spent = _check_tensor(problem, grad, param, item, rng, tol, budget)
+        tensors.append(tensor)
+        evaluations += spent
+
+    status, named = _verdict(problem, tensors, probes)
+    return _result(problem, status, named, tuple(tensors), tuple(probes), start, evaluations)
+
+
+def _mutation_probe(problem: Problem, used: tuple[Any, ...]) -> Probe:
+    """Did the backward modify dout, the cache or its inputs in place?"""
+    modified = hygiene.changed(problem.args, used)
+    if not modified:
+        return Probe("inputs_unchanged", True)
+    paths = [_path_label(problem, path) for path in modified]
+    where = ""
+    try:
+        problem.call(hygiene.frozen(problem.args))
+    except Exception as exc:  # the read-only rerun points at the writing line
+        frame_text = describe(exc, problem.backward, problem.function, root=problem.source)
+        if "(at " in frame_text:
+            where = " " + frame_text[frame_text.index("(at ") :]
+    message = (
+        f"{problem.function} modified {', '.join(paths)} in place{where}; work on a copy "
+        "(for example x = x.copy()) so the values it was given stay intact"
+    )
+    return Probe("inputs_unchanged", False, message)
+
+
+def _path_label(problem: Problem, path: str) -> str:
+    index = int(path[1 : path.index("]")])
+    return problem.labels[index] + path[path.index("]") + 1 :]
+
+
+def _repeat_probes(problem: Problem, first: list[Returned]) -> list[Probe]:
+    """Call again: same answer twice; linear in dout (2*dout, zero dout)."""
+    usable = [(r.name, r.value) for r in first if r.value is not None and r.problem is None]
+    if not usable:
+        return []
+
+    def again(args: tuple[Any, ...]) -> dict[str, Array] | None:
+        try:
+            parts = problem.unpack(problem.call(args))
+        except Exception:
+            return None
+        if isinstance(parts, str):
+            return None
+        values = {}
+        for grad, part in zip(problem.grads, parts, strict=True):
+            if type(part) is np.ndarray and part.dtype.kind == "f":
+                values[grad] = np.array(part, dtype=np.float64)
+        return values
+
+    probes = []
+    repeat = again(hygiene.fresh(problem.args))
+    same = repeat is not None and all(
+        name in repeat and np.array_equal(repeat[name], value, equal_nan=True)
+        for name, value in usable
+    )
+    probes.append(
+        Probe(
+            "deterministic",
+            same,
+            ""
+            if same
+            else f"{problem.function} returned different gradients on a second call "
+            "with the same inputs; avoid randomness and leftover state",
+        )
+    )
+    if "dout" not in problem.labels:
+        return probes
+    doubled_args = hygiene.fresh(problem.args)
+    doubled_args = (doubled_args[0] * 2, *doubled_args[1:])
+    doubled = again(doubled_args)
+    ignored = (
+        doubled is not None
+        and all(
+            name in doubled and np.allclose(doubled[name], value, rtol=1e-9, atol=0)
+            for name, value in usable
+        )
+        and any(np.any(value) for _, value in usable)
+    )
+    linear = doubled is not None and all(
+        name in doubled and np.allclose(doubled[name], 2 * value, rtol=1e-6, atol=1e-12)
+        for name, value in usable
+    )
+    if ignored:
+        probes.append(
+            Probe(
+                "uses_dout",
+                False,
+                f"{problem.function} gives the same gradients for 2 * dout as for dout: it ignores "
+                "the upstream gradient; multiply the local derivative by dout (chain rule)",
+            )
+        )
+    else:
+        probes.append(
+            Probe(
+                "linear_in_dout",
+                linear,
+                ""
+                if linear
+                else f"{problem.function} is not linear in dout (2 * dout does not "
+                "give twice the gradient); use dout only through products and sums",
+            )
+        )
+    return probes
+
+
+def _check_tensor(
+    problem: Problem,
+    grad: str,
+    param: str,
+    item: Returned,
+    rng: np.random.Generator,
+    tol: Tolerance | None,
+    budget: Budget,
+) -> tuple[TensorCheck, int]:
+    x = problem.values[param]
+    shape = tuple(x.shape)
+    tolerance = tol or Tolerance.for_dtype(dtype_of(problem.like[param]))
+    if item.problem == "not_attempted":
+        diagnosis = Diagnosis("not_attempted", item.message, grad)
+        return TensorCheck(grad, param, shape, Status.NOT_ATTEMPTED, "none", diagnosis=diagnosis), 0
+    if item.value is None:
+        diagnosis = Diagnosis(item.problem or "invalid", item.message, grad)
+        return TensorCheck(grad, param, shape, Status.FAILED, "none", diagnosis=diagnosis), 0
+    f = Counter(lambda value: problem.evaluate(param, value))
+    got = item.value
+    structure = problem.structures.get(param)
+    if item.problem == "shape":
+        return _check_shape(problem, grad, param, got, f, structure, rng, tolerance, budget)
+    if structure is not None or x.size <= budget.dense_max:
+        tensor = _check_exact(problem, grad, param, got, f, structure or DENSE, tolerance)
+    else:
+        tensor = _check_projected(problem, grad, param, got, f, rng, tolerance, budget)
+    if budget.taylor:
+        taylor = taylor_test(f, x, got, problem.dout, problem.out0, rng)
+        if tensor.kinks:
+            taylor = replace(taylor, verdict="unclear")
+        tensor = replace(tensor, taylor=taylor)
+    return tensor, f.calls
+
+
+def _check_exact(
+    problem: Problem,
+    grad: str,
+    param: str,
+    got: Array,
+    f: Counter,
+    structure: Structure,
+    tol: Tolerance,
+    method: str | None = None,
+) -> TensorCheck:
+    """Every element checked: grouped by ``structure`` or one by one."""
+    x = problem.values[param]
+    numeric = gradient(f, x, problem.dout, structure, base=problem.out0)
+    kinks = numeric.kinks
+    gap = 1e-3 * np.abs(numeric.forward - numeric.backward)  # the kink may sit just off x
+    low = np.where(kinks, np.minimum(numeric.forward, numeric.backward) - gap, numeric.central)
+    high = np.where(kinks, np.maximum(numeric.forward, numeric.backward) + gap, numeric.central)
+    c = compare(got, numeric.central, tol, numeric.noise, low, high)
+    status = Status.PASSED if c.passed else Status.FAILED
+    diagnosis = None
+    if not c.passed:
+        diagnosis = diagnose(grad, param, got, numeric.central, problem.context, c.wrong)
+    return TensorCheck(
+        grad,
+        param,
+        tuple(x.shape),
+        status,
+        method or structure.label,
+        metrics=metrics(c),
+        worst=worst(c),
+        kinks=int(kinks.sum()),
+        diagnosis=diagnosis,
+        error_map=c.rel_error,
+    )
+
+
+def _check_projected(
+    problem: Problem,
+    grad: str,
+    param: str,
+    got: Array,
+    f: Counter,
+    rng: np.random.Generator,
+    tol: Tolerance,
+    budget: Budget,
+) -> TensorCheck:
+    """Screen with random projections; dig deeper only when it fails."""
+    x = problem.values[param]
+    p = screen.project(f, x, problem.dout, problem.out0, rng, budget.probes)
+    ok, estimate = screen.passes(p, got, tol)
+    if not ok:
+        p = screen.refine(f, x, got, problem.dout, problem.out0, p, tol)
+        ok, estimate = screen.passes(p, got, tol)
+    if ok:
+        m = Metrics(float("nan"), float("nan"), estimate, 0.0, 0, int(x.size))
+        return TensorCheck(grad, param, tuple(x.shape), Status.PASSED, "projection", metrics=m)
+    if x.size <= budget.full_on_failure:
+        return _check_exact(problem, grad, param, got, f, DENSE, tol, "projection, then dense")
+    return _localize(problem, grad, param, got, f, p, rng, tol, budget)
+
+
+def _localize(
+    problem: Problem,
+    grad: str,
+    param: str,
+    got: Array,
+    f: Counter,
+    first: screen.Projections,
+    rng: np.random.Generator,
+    tol: Tolerance,
+    budget: Budget,
+) -> TensorCheck:
+    """A failed screen of a large tensor: sample elements, bisect for
+    isolated wrong ones, and diagnose from projections."""
+    x = problem.values[param]
+    p = first + screen.project(f, x, problem.dout, problem.out0, rng, budget.diagnostic_probes)
+    _, estimate = screen.passes(p, got, tol)
+    picks, expected, sampled = screen.sample_elements(
+        f, x, got, problem.dout, problem.out0, rng, budget.sample
+    )
+    c = compare(sampled, expected, tol)
+    index_of = np.stack(np.unravel_index(picks, x.shape), axis=1).astype(np.intp)
+    elements: list[Element] = list(worst(c, index_of=index_of))
+    if c.wrong.mean() < 0.5:
+        elements = screen.bisect(f, x, got, problem.dout, problem.out0, rng, tol) + elements
+    m = Metrics(
+        max_rel_error=float(c.rel_error.max()),
+        max_abs_error=float(np.abs(c.got - c.expected).max()),
+        normwise_rel=estimate,
+        fraction_wrong=float(c.wrong.mean()),
+        checked=int(c.expected.size),
+        size=int(x.size),
+    )
+    diagnosis = _diagnose_projected(problem, grad, param, got, p, c.wrong)
+    return TensorCheck(
+        grad,
+        param,
+        tuple(x.shape),
+        Status.FAILED,
+        "projection, then sampled",
+        metrics=m,
+        worst=tuple(elements[:5]),
+        diagnosis=diagnosis,
+    )
+
+
+def _diagnose_projected(
+    problem: Problem,
+    grad: str,
+    param: str,
+    got: Array,
+    p: screen.Projections,
+    sampled_wrong: NDArray[np.bool_],
+) -> Diagnosis:
+    """The generic hypotheses, tested on projections <g, u_i> instead of
+    whole tensors (the same algebra works on the projected vectors)."""
+    measured = p.measured
+    projected = p.of(got)
+    reg = problem.context.reg.get(param)
+    found = regularization(
+        grad, projected, measured, p.of(reg) if reg is not None else None, problem.context.batch
+    ) or scale(grad, projected, measured, problem.context.batch)
+    if found is not None:
+        return found
+    fraction = float(sampled_wrong.mean()) if sampled_wrong.size else 1.0
+    return Diagnosis(
+        "unrecognised",
+        f"{grad} is wrong in a way we do not recognise: about {fraction:.0%} of sampled "
+        f"elements are wrong (normwise error {normwise(projected, measured):.2g})",
+        grad,
+    )
+
+
+def _check_shape(
+    problem: Problem,
+    grad: str,
+    param: str,
+    got: Array,
+    f: Counter,
+    structure: Structure | None,
+    rng: np.random.Generator,
+    tol: Tolerance,
+    budget: Budget,
+) -> tuple[TensorCheck, int]:
+    """A gradient of the wrong shape: fail, but say why from its values."""
+    x = problem.values[param]
+    if structure is not None or x.size <= budget.full_on_failure:
+        numeric = gradient(f, x, problem.dout, structure or DENSE, base=problem.out0)
+        diagnosis = diagnose(grad, param, got, numeric.central, problem.context, None)
+    else:
+        p = screen.project(f, x, problem.dout, problem.out0, rng, budget.probes)
+        is_transposed = got.shape == x.shape[::-1] and explains(p.of(got.T), p.measured)
+        diagnosis = Diagnosis(
+            "transposed" if is_transposed else "wrong_shape",
+            f"{grad} has shape {got.shape} but {param} has shape {x.shape}"
+            + ("; its values are the right gradient transposed" if is_transposed else ""),
+            grad,
+        )
+    tensor = TensorCheck(grad, param, tuple(x.shape), Status.FAILED, "shape", diagnosis=diagnosis)
+    return tensor, f.calls
+
+
+def _verdict(
+    problem: Problem, tensors: list[TensorCheck], probes: list[Probe]
+) -> tuple[Status, Diagnosis | None]:
+    """Overall status, and the one diagnosis that explains it best."""
+    attempted = [t for t in tensors if t.status is not Status.NOT_ATTEMPTED]
+    if not attempted:
+        missing = ", ".join(t.name for t in tensors)
+        return Status.NOT_ATTEMPTED, Diagnosis(
+            "not_attempted", f"{problem.function} returned no gradients yet ({missing} are None)"
+        )
+    for probe in probes:
+        if not probe.passed:
+            code = {
+                "inputs_unchanged": "modified_input",
+                "uses_dout": "dout_ignored",
+                "deterministic": "nondeterministic",
+            }.get(probe.name, probe.name)
+            return Status.FAILED, Diagnosis(code, probe.message)
+    for t in tensors:
+        if t.status is not Status.PASSED:
+            return Status.FAILED, t.diagnosis
+    return Status.PASSED, None
+
+
+def _largest_error(m: Metrics) -> float:
+    """The elementwise max relative error, or the projection estimate."""
+    elementwise = m.max_rel_error if np.isfinite(m.max_rel_error) else 0.0
+    return max(elementwise, m.normwise_rel)
+
+
+def _result(
+    problem: Problem,
+    status: Status,
+    diagnosis: Diagnosis | None,
+    tensors: tuple[TensorCheck, ...],
+    probes: tuple[Probe, ...],
+    start: float,
+    evaluations: int = 1,
+) -> CheckResult:
+    if diagnosis is not None:
+        message = diagnosis.message
+        others = [
+            t.name for t in tensors if t.status is Status.FAILED and t.name != diagnosis.tensor
+        ]
+        if others and diagnosis.tensor is not None:
+            message += f"; {', '.join(others)} {'is' if len(others) == 1 else 'are'} also wrong"
+    else:
+        worst_error = max(
+            (_largest_error(t.metrics) for t in tensors if t.metrics is not None), default=0.0
+        )
+        message = (
+            f"{problem.function}: all gradients are right (largest relative error "
+            f"{worst_error:.1e})"
+        )
+    return CheckResult(
+        name=problem.function,
+        status=status,
+        message=message,
+        tensors=tensors,
+        probes=probes,
+        diagnosis=diagnosis,
+        evaluations=evaluations,
+        seconds=time.perf_counter() - start,
+    )
