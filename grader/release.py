@@ -17,8 +17,8 @@ This homework is graded by backprop-grader, a pytest plugin.
     pip install backprop-grader        # or: pip install /path/to/backprop-grader
 
 Then run `pytest` in this folder. Every task starts as "not attempted"; fill in
-the blanks marked `raise NotImplementedError("Task X.Y: ...")`, run `pytest`
-again, and open `report.html` for the details of what is still wrong.
+each blank (it raises NotImplementedError naming its task, e.g. "Task 1.1"), run
+`pytest` again, and open `report.html` for the details of what is still wrong.
 """
 
 

@@ -28,6 +28,11 @@ from grader.submission import Module, SubmissionError
 _counter = itertools.count()
 
 
+class RemoteNotAttempted(NotImplementedError):
+    """The student's code raised NotImplementedError in the sandbox: the task
+    is not attempted (read as such by the checker and the plugin)."""
+
+
 class StudentError(Exception):
     """An exception raised by the student's code in the sandbox."""
 
@@ -152,7 +157,7 @@ class TrustedStudent:
         if "error" in reply:
             error = reply["error"]
             if isinstance(error, dict) and error.get("not_attempted"):
-                raise NotImplementedError(str(error.get("message", "")))
+                raise RemoteNotAttempted(str(error.get("message", "")))
             raise StudentError(error if isinstance(error, dict) else {})
         return self._materialize(reply.get("value"))
 
