@@ -18,19 +18,19 @@ import resource
 import select
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from grader import wire
+from grader import forkserver, wire
 
 CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWUSER = 0x00020000, 0x40000000, 0x10000000
 MS_REC, MS_PRIVATE = 0x4000, 0x40000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND = 0x2, 0x4, 0x8, 0x1000
+MNT_DETACH = 0x2
 OUTPUT_TAIL = 16 * 1024
 
 
@@ -77,6 +77,14 @@ def _mount(source: str, target: str, kind: str | None, flags: int, data: str | N
     )
     if result != 0:
         raise OSError(ctypes.get_errno(), f"mount {target}")
+
+
+def _release(holder: str) -> None:
+    """Unmount a temporary mount point and remove it: it is a folder of the
+    host's file system, and one is made per student process."""
+    _libc().umount2(holder.encode(), MNT_DETACH)  # fails harmlessly on a plain folder
+    with contextlib.suppress(OSError):
+        os.rmdir(holder)
 
 
 def runtime_paths() -> list[str]:
@@ -129,6 +137,8 @@ def _expose(needed: list[str], stage: str) -> None:
         for spot, path in staged:
             os.makedirs(path, exist_ok=True)
             _mount(spot, path, None, MS_BIND | MS_REC, None)
+            _release(spot)
+        _release(stage)
 
 
 SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
@@ -154,6 +164,7 @@ def _private_scratch(keep: list[str]) -> None:
     for holder, path in held:
         os.makedirs(path, exist_ok=True)
         _mount(holder, path, None, MS_BIND | MS_REC, None)
+        _release(holder)
 
 
 def _unshare_and_hide(
@@ -215,7 +226,7 @@ def _confine(
     namespaces: bool,
     workdir: str,
 ) -> Any:
-    """The function run in the child between fork and exec."""
+    """What the fork server's child runs to confine itself, before any student code."""
 
     def apply() -> None:
         try:
@@ -260,7 +271,8 @@ class Sandbox:
         self.isolation = isolation()
         self.uid = uid if self.isolation.own_uid else None
         self.hide = [str(p.resolve()) for p in (hide or []) if p.exists() and p.is_dir()]
-        self.process: subprocess.Popen[bytes] | None = None
+        self.pid: int | None = None
+        self._code: int | None = None
         self.died: str | None = None
         self._logs = self.workdir.parent / f".{self.workdir.name}.logs"
         self._offsets: dict[str, int] = {}
@@ -273,53 +285,33 @@ class Sandbox:
             self.workdir.chmod(0o700)
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(self.workdir),
-            "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONHASHSEED": "0",
-            "PYTHONUNBUFFERED": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
+        create = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        stdout = os.open(self._logs / "stdout", create, 0o600)
+        stderr = os.open(self._logs / "stderr", create, 0o600)
+        config = {
+            "workdir": str(self.workdir),
+            "hide": self.hide,
+            "needed": _RUNTIME,
+            "uid": self.uid,
+            "limits": asdict(self.limits),
+            "namespaces": self.isolation.namespaces,
+            "env": {"HOME": str(self.workdir)},
         }
-        stdout = open(self._logs / "stdout", "wb")  # noqa: SIM115 (the child owns it)
-        stderr = open(self._logs / "stderr", "wb")  # noqa: SIM115
         try:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-I",
-                    "-m",
-                    "grader.sandbox_worker",
-                    str(to_child_r),
-                    str(from_child_w),
-                ],
-                cwd=self.workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=stderr,
-                pass_fds=(to_child_r, from_child_w),
-                start_new_session=True,
-                preexec_fn=_confine(
-                    self.hide,
-                    _RUNTIME,
-                    self.uid,
-                    self.limits,
-                    self.isolation.namespaces,
-                    str(self.workdir),
-                ),
-            )
+            self._server = forkserver.server()
+            self.pid = self._server.spawn(config, [to_child_r, from_child_w, stdout, stderr])
         finally:
-            stdout.close()
-            stderr.close()
-            os.close(to_child_r)
-            os.close(from_child_w)
+            for fd in (to_child_r, from_child_w, stdout, stderr):
+                os.close(fd)
         self._to: BinaryIO = os.fdopen(to_child_w, "wb", buffering=1 << 16)
         self._from: BinaryIO = os.fdopen(from_child_r, "rb", buffering=1 << 16)
         self._from_fd = from_child_r
+
+    def _exit_code(self, timeout: float) -> int | None:
+        """The child's exit code once it has ended (None while it runs)."""
+        if self.pid is not None and self._code is None:
+            self._code = self._server.wait(self.pid, timeout)
+        return self._code
 
     def call(
         self,
@@ -334,7 +326,7 @@ class Sandbox:
         (``{"value": ...}``, ``{"value": ..., "self": ...}`` or ``{"error": ...}``)."""
         if self.died is not None:
             raise SandboxDied(self.died)
-        if self.process is None:
+        if self.pid is None:
             self.start()
         request: dict[str, Any] = {
             "target": target,
@@ -362,7 +354,7 @@ class Sandbox:
             ready, _, _ = select.select([self._from_fd], [], [], min(left, 1.0))
             if ready:
                 break
-            if self.process is not None and self.process.poll() is not None:
+            if self._exit_code(0) is not None:
                 self._dead()
         try:
             reply = wire.receive(self._from)
@@ -379,20 +371,21 @@ class Sandbox:
         return reply
 
     def _dead(self) -> Any:
-        assert self.process is not None
-        try:
-            code = self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
+        code = self._exit_code(5)
+        if code is None:
             self.kill()
-            code = self.process.wait()
-        self.died = _death(code, self.limits)
+            code = self._exit_code(5)
+        self.died = _death(code if code is not None else -signal.SIGKILL, self.limits)
         raise SandboxDied(self.died)
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        """Kill the child and everything it started (its own session), and reap it."""
+        if self.pid is None or self._code is not None:
+            return
+        for kill in (os.kill, os.killpg):  # killpg: whatever it forked
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill(self.pid, signal.SIGKILL)
+        self._exit_code(5)
 
     def output_since(self) -> tuple[str, str]:
         """The student's stdout and stderr written since the last call (capped)."""
@@ -420,7 +413,7 @@ class Sandbox:
 
     def close(self) -> tuple[str, str]:
         """Stop the process and return its output; the work dir is removed."""
-        if self.process is not None:
+        if self.pid is not None:
             with contextlib.suppress(OSError):
                 self._to.close()
             self.kill()  # its output is unbuffered and already on disk: no need to wait
@@ -442,6 +435,8 @@ def _death(code: int, limits: Limits) -> str:
         name = signal.Signals(sig).name
         reason = reasons.get(signal.Signals(sig), f"was killed by signal {name}")
         return f"your code's process {reason}"
+    if code == forkserver.SETUP_FAILED:
+        return "your code's process could not be set up by the grader (see its stderr)"
     return f"your code's process exited with code {code} (sys.exit or os._exit?)"
 
 

@@ -1,8 +1,8 @@
 """The student's side of the sandbox: import the submission and run the
 calls the trusted grader asks for, exchanging only plain data.
 
-Started by ``grader.sandbox`` inside the isolation it sets up; it never sees
-the reference, the tests or the scores.
+Run in a child of ``grader.forkserver`` once it has confined itself; it
+never sees the reference, the tests or the scores.
 """
 
 from __future__ import annotations
@@ -170,13 +170,8 @@ def serve(inp: Any, out: Any, folder: Path) -> None:
             wire.send(out, _error(exc, folder))
 
 
-def main() -> None:
-    read_fd, write_fd = int(sys.argv[1]), int(sys.argv[2])
+def run(read_fd: int, write_fd: int, folder: Path) -> None:
+    """Serve the trusted grader's calls on two pipe ends until it closes them."""
     inp = os.fdopen(read_fd, "rb", buffering=1 << 16)
     out = os.fdopen(write_fd, "wb", buffering=1 << 16)
-    sys.path.insert(0, os.getcwd())
-    serve(inp, out, Path(os.getcwd()).resolve())
-
-
-if __name__ == "__main__":
-    main()
+    serve(inp, out, folder.resolve())
