@@ -15,7 +15,6 @@ import contextlib
 import ctypes
 import os
 import resource
-import select
 import shutil
 import signal
 import sys
@@ -23,9 +22,10 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from grader import forkserver, wire
+from grader.channel import Channel, Expired
 
 CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWUSER = 0x00020000, 0x40000000, 0x10000000
 MS_REC, MS_PRIVATE = 0x4000, 0x40000
@@ -285,7 +285,7 @@ class Sandbox:
             self.workdir.chmod(0o700)
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        create = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        create = os.O_WRONLY | os.O_CREAT | os.O_APPEND  # a restart keeps earlier output
         stdout = os.open(self._logs / "stdout", create, 0o600)
         stderr = os.open(self._logs / "stderr", create, 0o600)
         config = {
@@ -303,9 +303,11 @@ class Sandbox:
         finally:
             for fd in (to_child_r, from_child_w, stdout, stderr):
                 os.close(fd)
-        self._to: BinaryIO = os.fdopen(to_child_w, "wb", buffering=1 << 16)
-        self._from: BinaryIO = os.fdopen(from_child_r, "rb", buffering=1 << 16)
-        self._from_fd = from_child_r
+        self._pipe = Channel(from_child_r, to_child_w, self._check)
+
+    def _check(self) -> None:
+        if self._exit_code(0) is not None:
+            self._dead()
 
     def _exit_code(self, timeout: float) -> int | None:
         """The child's exit code once it has ended (None while it runs)."""
@@ -324,40 +326,33 @@ class Sandbox:
     ) -> dict[str, Any]:
         """Ask the student's process to run ``target``; returns its reply
         (``{"value": ...}``, ``{"value": ..., "self": ...}`` or ``{"error": ...}``)."""
+        self.send(wire.request(target, args, kwargs, owner, readonly), convert)
+        return self.receive()
+
+    def send(self, request: dict[str, Any], convert: wire.Convert | None = None) -> None:
+        """Send one request (see ``wire.request``), starting the process if needed."""
         if self.died is not None:
             raise SandboxDied(self.died)
         if self.pid is None:
             self.start()
-        request: dict[str, Any] = {
-            "target": target,
-            "args": list(args),
-            "kwargs": dict(kwargs or {}),
-        }
-        if owner is not None:
-            request["self"] = owner
-        if readonly:
-            request["readonly"] = True
+        self._pipe.deadline = time.monotonic() + self.limits.wall_seconds
         try:
-            wire.send(self._to, request, convert)
-        except (BrokenPipeError, OSError):
+            wire.send(self._pipe, request, convert)
+        except Expired:
+            self._timed_out()
+        except OSError:
             self._dead()
-        deadline = time.monotonic() + self.limits.wall_seconds
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.kill()
-                self.died = (
-                    f"your code ran for more than {self.limits.wall_seconds:g} s "
-                    "(an endless loop or a long sleep?)"
-                )
-                raise SandboxDied(self.died)
-            ready, _, _ = select.select([self._from_fd], [], [], min(left, 1.0))
-            if ready:
-                break
-            if self._exit_code(0) is not None:
-                self._dead()
+
+    def receive(self) -> dict[str, Any]:
+        """The next message from the student's process, within the wall-clock
+        limit of one call."""
+        if self.died is not None:
+            raise SandboxDied(self.died)
+        self._pipe.deadline = time.monotonic() + self.limits.wall_seconds
         try:
-            reply = wire.receive(self._from)
+            reply = wire.receive(self._pipe)
+        except Expired:
+            self._timed_out()
         except (EOFError, OSError):
             self._dead()
         except wire.WireError as exc:
@@ -369,6 +364,22 @@ class Sandbox:
             self.died = "your code's process sent a malformed reply"
             raise SandboxDied(self.died)
         return reply
+
+    def _timed_out(self) -> Any:
+        self.kill()
+        self.died = (
+            f"your code ran for more than {self.limits.wall_seconds:g} s "
+            "(an endless loop or a long sleep?)"
+        )
+        raise SandboxDied(self.died)
+
+    def restart(self) -> None:
+        """Stop the student's process; the next call starts a fresh one (its
+        output keeps going to the same logs)."""
+        if self.pid is not None:
+            self.kill()
+            self._pipe.close()
+        self.pid, self._code, self.died = None, None, None
 
     def _dead(self) -> Any:
         code = self._exit_code(5)
@@ -414,10 +425,8 @@ class Sandbox:
     def close(self) -> tuple[str, str]:
         """Stop the process and return its output; the work dir is removed."""
         if self.pid is not None:
-            with contextlib.suppress(OSError):
-                self._to.close()
             self.kill()  # its output is unbuffered and already on disk: no need to wait
-            self._from.close()
+            self._pipe.close()
         out = self.output()
         shutil.rmtree(self._logs, ignore_errors=True)
         return out

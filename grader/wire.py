@@ -10,10 +10,11 @@ sent as ``{"$unsupported": type name}`` and can only ever be reported.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -63,6 +64,15 @@ class State:
 
 
 Convert = Callable[[Any], "Ref | State | None"]
+
+
+class Writer(Protocol):
+    def write(self, data: bytes, /) -> Any: ...
+    def flush(self) -> Any: ...
+
+
+class Reader(Protocol):
+    def read(self, size: int, /) -> bytes: ...
 
 
 def encode(value: Any, convert: Convert | None = None) -> tuple[bytes, list[bytes]]:
@@ -170,6 +180,29 @@ def _type_name(v: Any) -> str:
     )
 
 
+def request(
+    target: str, args: Any, kwargs: Any, owner: Any = None, readonly: bool = False
+) -> dict[str, Any]:
+    """A call for the student's process; built the same way on both sides,
+    because a traced call is matched by the hash of its encoding."""
+    message: dict[str, Any] = {"target": target, "args": list(args), "kwargs": dict(kwargs or {})}
+    if owner is not None:
+        message["self"] = owner
+    if readonly:
+        message["readonly"] = True
+    return message
+
+
+def key(value: Any, convert: Convert | None = None) -> tuple[str, bool]:
+    """(sha256 of the value's encoding, whether all of it is data)."""
+    header, buffers = encode(value, convert)
+    digest = hashlib.sha256(header)
+    for buffer in buffers:
+        digest.update(struct.pack("<Q", len(buffer)))
+        digest.update(buffer)
+    return digest.hexdigest(), b'"$unsupported"' not in header
+
+
 Path = tuple[Any, ...]
 
 
@@ -196,7 +229,7 @@ def arrays(value: Any, path: Path = (), depth: int = 0) -> list[tuple[Path, np.n
     return found
 
 
-def send(stream: BinaryIO, value: Any, convert: Convert | None = None) -> None:
+def send(stream: Writer, value: Any, convert: Convert | None = None) -> None:
     """Write one framed message: header length, buffer count, header, buffers."""
     header, buffers = encode(value, convert)
     total = len(header) + sum(len(b) for b in buffers)
@@ -210,7 +243,7 @@ def send(stream: BinaryIO, value: Any, convert: Convert | None = None) -> None:
     stream.flush()
 
 
-def receive(stream: BinaryIO) -> Any:
+def receive(stream: Reader) -> Any:
     """Read one framed message; refuses oversized or truncated ones."""
     head = _exact(stream, 12)
     header_size, count = struct.unpack("<QI", head)
@@ -227,7 +260,7 @@ def receive(stream: BinaryIO) -> Any:
     return decode(header, buffers)
 
 
-def _exact(stream: BinaryIO, size: int) -> bytes:
+def _exact(stream: Reader, size: int) -> bytes:
     chunks, left = [], size
     while left:
         chunk = stream.read(left)

@@ -58,6 +58,12 @@ HOSTILE: dict[str, tuple[str, str, str]] = {
     # name: (source of mini.py, expected status of task 1.1, text its message must contain)
     "infinite_loop": (broken("while True:\n    pass"), "error", "ran for more than"),
     "sleep": (broken("import time\ntime.sleep(60)"), "error", "ran for more than"),
+    # half a message on the reply pipe, then silence: the grader must not wait forever
+    "partial_reply": (
+        broken("import os, time\nos.write(4, b'\\x40\\x00\\x00')\ntime.sleep(60)"),
+        "error",
+        "ran for more than",
+    ),
     "memory_bomb": (
         broken("blocks = [bytearray(1 << 30) for _ in range(64)]"),
         "error",

@@ -1,0 +1,126 @@
+"""Traced calls: a trusted training loop's calls into the student's process
+without a round trip per step.
+
+A training loop in the given code calls the student's backward once per step,
+so grading it call by call costs hundreds of round trips. Instead, when the
+trusted worker enters given code that can reach a task ("a driver"), it
+first asks the student's process to run its own copy of that driver with the
+same arguments, recording (see ``grader.recorder``). That process streams the
+reply to each outermost task call, keyed by the hash of the request the
+grader would send. The grader then runs its trusted copy as always; at each
+task call it builds the request itself, and takes the streamed reply only if
+the next one carries the same hash. On the first difference (the student
+changed the given code, or draws random numbers differently) it restarts the
+student's process and goes on call by call, so a trace can only save time:
+every answer is still the student's reply to exactly the grader's request,
+checked as data.
+"""
+
+from __future__ import annotations
+
+from types import CodeType, FunctionType, ModuleType
+from typing import Any
+
+from grader import wire
+from grader.sandbox import Sandbox, SandboxDied
+
+
+class Trace:
+    """The replies the student's process is streaming for one driver call."""
+
+    def __init__(self, sandbox: Sandbox, convert: wire.Convert) -> None:
+        self.sandbox, self.convert = sandbox, convert
+        self.ended = True
+        self.matched = 0
+
+    def start(self, request: dict[str, Any], tasks: list[str]) -> bool:
+        """Ask for a traced run; False if the arguments are not all data."""
+        _, plain = wire.key(request, self.convert)
+        if not plain or self.sandbox.died is not None:
+            return False
+        try:
+            self.sandbox.send({**request, "trace": tasks}, self.convert)
+        except SandboxDied:
+            self.sandbox.restart()
+            return False
+        self.ended = False
+        return True
+
+    def take(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """The student's reply to ``request`` if the trace holds it next;
+        None (and the trace is over) otherwise."""
+        if self.ended:
+            return None
+        key, _ = wire.key(request, self.convert)
+        message = self._next()
+        entry = message.get("entry") if message is not None else None
+        if not (isinstance(entry, list) and len(entry) == 2 and entry[0] == key):
+            self.abandon(ended=message is not None and "end" in message)
+            return None
+        reply = entry[1]
+        if not isinstance(reply, dict):
+            self.abandon()
+            return None
+        self.matched += 1
+        return reply
+
+    def finish(self) -> None:
+        """The trusted run is over: the student's must be over too."""
+        if not self.ended:
+            message = self._next()
+            self.abandon(ended=message is not None and "end" in message)
+
+    def abandon(self, ended: bool = False) -> None:
+        """Stop using the trace; a process still running its copy is restarted."""
+        if not ended:
+            self.sandbox.restart()
+        self.ended = True
+
+    def _next(self) -> dict[str, Any] | None:
+        try:
+            return self.sandbox.receive()
+        except SandboxDied:
+            # a timeout or crash while tracing: the call-by-call run that
+            # follows meets the same problem where it belongs, or does not
+            self.sandbox.restart()
+            self.ended = True
+            return None
+
+
+def names(code: CodeType) -> set[str]:
+    """Every global and attribute name a function's code (nested code too) uses."""
+    found = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType):
+            found |= names(constant)
+    return found
+
+
+def drivers(modules: dict[str, ModuleType], tasks: set[str]) -> dict[str, FunctionType]:
+    """Given functions and methods that can reach a task (``tasks``: dotted
+    targets), by dotted name. A name-based over-approximation: a driver that
+    never calls a task costs one extra round trip, once."""
+    given: dict[str, FunctionType] = {}
+    for stem, module in modules.items():
+        for name, value in vars(module).items():
+            if getattr(value, "__module__", None) != module.__name__:
+                continue
+            if isinstance(value, FunctionType) and not hasattr(value, "_grader_target"):
+                given[f"{stem}.{name}"] = value
+            elif isinstance(value, type):
+                for attr, member in vars(value).items():
+                    if isinstance(member, FunctionType) and not attr.startswith("__"):
+                        given[f"{stem}.{name}.{attr}"] = member
+    given = {target: f for target, f in given.items() if target not in tasks}
+    reaching = {t.rsplit(".", 1)[-1] for t in tasks}
+    found: dict[str, FunctionType] = {}
+    while True:
+        new = {
+            target: f
+            for target, f in given.items()
+            if target not in found and names(f.__code__) & reaching
+        }
+        if not new:
+            return found
+        found.update(new)
+        reaching |= {t.rsplit(".", 1)[-1] for t in new}

@@ -1,0 +1,154 @@
+"""Grading mode's trusted training loops: traced calls (one round trip for a
+whole loop) give exactly the answers of call-by-call grading, fall back to it
+on any difference, and a student's method changes the trusted objects as it
+would in one process."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.sandbox import Limits, Sandbox
+from grader.trusted import StudentError, TrustedStudent
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = ROOT / "reference" / "layers"
+CORRECT = ROOT / "examples" / "submissions" / "layers" / "correct"
+
+
+class Graded:
+    """A layers submission in grading mode, counting requests sent to it."""
+
+    def __init__(self, folder: Path, wall_seconds: float = 30.0) -> None:
+        self.sandbox = Sandbox(
+            folder, uid=210_001, hide=[REFERENCE], limits=Limits(wall_seconds=wall_seconds)
+        )
+        self.student = TrustedStudent(REFERENCE, self.sandbox, folder)
+        self.sent: list[str] = []
+        send = self.sandbox.send
+
+        def counting(request, convert=None):
+            self.sent.append(request["target"] + (" (traced)" if "trace" in request else ""))
+            return send(request, convert)
+
+        self.sandbox.send = counting  # type: ignore[method-assign]
+
+    def direct(self) -> None:
+        """Grade call by call from now on, as without traces."""
+        self.student._untraced.update({"regression.train_regression", "layer_class.train_logic"})
+        self.student._untraced.update({"losses.sum_squares_loss", "layer_class.Network.train_step"})
+
+
+@pytest.fixture
+def submission() -> Iterator[Path]:
+    root = Path(tempfile.mkdtemp(prefix="grader-replay-"))
+    root.chmod(0o711)
+    shutil.copytree(CORRECT, root / "sub")
+    yield root / "sub"
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def graded(folder: Path, **kwargs: float) -> Iterator[Graded]:
+    g = Graded(folder, **kwargs)
+    try:
+        yield g
+    finally:
+        g.sandbox.close()
+
+
+def edit(folder: Path, module: str, old: str, new: str) -> None:
+    path = folder / f"{module}.py"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_a_traced_loop_gives_the_call_by_call_answers_in_one_round_trip(submission):
+    with graded(submission) as g:
+        w1, w2, traced = g.student.regression.train_regression(D_in=20, H=8, steps=30)
+        assert g.sent == ["regression.train_regression (traced)"]
+        g.direct()
+        g.sent.clear()
+        v1, v2, direct = g.student.regression.train_regression(D_in=20, H=8, steps=30)
+        assert len(g.sent) == 60  # the loss's and the network's backward, every step
+        assert traced == direct
+        assert np.array_equal(w1, v1) and np.array_equal(w2, v2)
+
+
+def test_a_students_method_updates_the_trusted_objects_in_place(submission):
+    with graded(submission) as g:
+        g.direct()
+        net, losses = g.student.layer_class.train_logic(g.student.layer_class.OR_T, epochs=60)
+        # the training step holds the network's layers across backprop: their
+        # weight updates must land on the layers the network keeps using
+        assert losses[-1] < losses[0] / 10
+        assert g.sent.count("layer_class.Network.backprop") == 60
+
+
+def test_a_changed_given_loop_falls_back_to_call_by_call(submission):
+    edit(submission, "regression", "w1 -= learning_rate * dw1", "w1 -= 2 * learning_rate * dw1")
+    with graded(submission) as g:
+        _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=30)
+    with graded(fresh_copy(submission)) as g:
+        g.direct()
+        _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=30)
+    assert losses == expected
+
+
+def fresh_copy(folder: Path) -> Path:
+    """Another copy of the correct submission, next to ``folder``."""
+    target = folder.parent / "again"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(CORRECT, target)
+    return target
+
+
+def test_a_loop_that_hangs_only_in_the_students_copy_is_restarted_and_graded(submission):
+    edit(
+        submission,
+        "regression",
+        "    losses = []\n",
+        "    losses = []\n    while True:\n        pass\n",
+    )
+    with graded(submission, wall_seconds=1.0) as g:
+        _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=5)
+        assert len(losses) == 5 and losses[-1] < losses[0]
+        assert g.sandbox.died is None
+
+
+def test_an_error_in_a_traced_call_is_the_students_error(submission):
+    edit(
+        submission,
+        "regression",
+        "    x, h, h_relu, w2 = cache\n",
+        "    x, h, h_relu, w2 = cache\n    raise ValueError('no gradient today')\n",
+    )
+    with graded(submission) as g:
+        with pytest.raises(StudentError, match="no gradient today"):
+            g.student.regression.train_regression(D_in=20, H=8, steps=5)
+        assert g.sent == ["regression.train_regression (traced)"]
+
+
+def test_random_draws_in_the_students_copy_do_not_leak_into_the_answers(submission):
+    # the student's copy of the loop draws its own data: its requests differ
+    # from the grader's, so none of its replies is used
+    edit(
+        submission,
+        "regression",
+        "    x, y = make_regression_data(N, D_in, D_out, seed)\n",
+        "    x, y = make_regression_data(N, D_in, D_out, seed + 1)\n",
+    )
+    with graded(submission) as g:
+        _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=10)
+        assert len(g.sent) > 10
+    with graded(fresh_copy(submission)) as g:
+        g.direct()
+        _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=10)
+    assert losses == expected
