@@ -173,13 +173,16 @@ def _run_pytest(
         "-p",
         "no:cacheprovider",
         "-p",
-        "no:randomly",
+        "grader.plugin",
         # no unraisable/thread-exception hunting: it runs five full garbage
         # collections per session, half the fixed cost of a submission
         "-p",
         "no:unraisableexception",
         "-p",
         "no:threadexception",
+        # nobody reads pytest's own failure text here (the records carry the
+        # messages); its long tracebacks parse every source file involved
+        "--tb=native",
         f"--rootdir={course.folder}",
         "-c",
         str(course.folder / "pytest.ini"),
@@ -195,8 +198,24 @@ def _run_pytest(
         f"--grader-report={staging / 'report.html'}",
     ]
     sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _no_autoload():
         pytest.main(args, plugins=[])
+
+
+@contextlib.contextmanager
+def _no_autoload() -> Iterator[None]:
+    """Only our plugin (and what the course's pytest.ini asks for with -p):
+    a plugin that happens to be installed where the TA grades must not change
+    the order, the timing or the outcome of the tests."""
+    old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
 
 
 def _add_notes(path: Path, notes: list[str]) -> None:

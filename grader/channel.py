@@ -25,7 +25,7 @@ class Channel:
         os.set_blocking(write_fd, False)
         self.check = check
         self.deadline = float("inf")
-        self.buffer = bytearray()
+        self.buffer, self.start = bytearray(), 0
         self.outgoing: list[bytes] = []
 
     def _wait(self, fd: int, writing: bool) -> None:
@@ -41,15 +41,16 @@ class Channel:
 
     def pending(self) -> bool:
         """Bytes already read from the pipe but not yet consumed."""
-        return bool(self.buffer)
+        return self.start < len(self.buffer)
 
-    def read(self, size: int) -> bytes:
-        """Up to ``size`` bytes (b"" at end of file)."""
-        if not self.buffer:
+    def read(self, size: int) -> bytearray:
+        """Up to ``size`` bytes (empty at end of file), as a fresh bytearray
+        (so arrays made from it are writable without another copy)."""
+        if not self.pending():
             self._wait(self.read_fd, writing=False)
-            self.buffer += os.read(self.read_fd, max(size, 1 << 16))
-        chunk = bytes(self.buffer[:size])
-        del self.buffer[:size]
+            self.buffer, self.start = bytearray(os.read(self.read_fd, max(size, 1 << 16))), 0
+        chunk = self.buffer[self.start : self.start + size]
+        self.start += len(chunk)
         return chunk
 
     def write(self, data: bytes) -> None:

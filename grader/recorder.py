@@ -15,8 +15,6 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any, BinaryIO
 
-import numpy as np
-
 from grader import wire
 
 MAX_ENTRIES = 100_000
@@ -58,7 +56,7 @@ class Recorder:
             readonly = any(not array.flags.writeable for _, array in given)
             state = wire.State(cls_name, dict(vars(owner))) if method else None
             key, _ = wire.key(wire.request(target, rest, kwargs, state, readonly), self.convert)
-            before = [array.copy() for _, array in given]
+            before = wire.snapshot(given)
             self.depth += 1
             try:
                 result = original(*args, **kwargs)
@@ -72,11 +70,7 @@ class Recorder:
             reply: dict[str, Any] = {"value": result}
             if method:
                 reply["self"] = owner
-            reply["mutated"] = [
-                [list(path), array]
-                for (path, array), old in zip(given, before, strict=True)
-                if array.shape != old.shape or not np.array_equal(array, old, equal_nan=True)
-            ]
+            reply["mutated"] = wire.mutations(given, before)
             self.emit(key, reply)
             return result
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import os
 import resource
 import shutil
@@ -32,6 +33,7 @@ MS_REC, MS_PRIVATE = 0x4000, 0x40000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND = 0x2, 0x4, 0x8, 0x1000
 MNT_DETACH = 0x2
 OUTPUT_TAIL = 16 * 1024
+F_SETPIPE_SZ, PIPE_SIZE = 1031, 1 << 20
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,8 @@ class Sandbox:
             self.workdir.chmod(0o700)
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
+        with contextlib.suppress(OSError):  # room for a traced loop to run ahead
+            fcntl.fcntl(from_child_r, F_SETPIPE_SZ, PIPE_SIZE)
         create = os.O_WRONLY | os.O_CREAT | os.O_APPEND  # a restart keeps earlier output
         stdout = os.open(self._logs / "stdout", create, 0o600)
         stderr = os.open(self._logs / "stderr", create, 0o600)

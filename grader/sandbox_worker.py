@@ -158,7 +158,7 @@ def serve(inp: Any, out: Any, folder: Path) -> None:
             if request.get("readonly"):
                 for _, array in given:
                     array.flags.writeable = False
-            before = [array.copy() for _, array in given]
+            before = wire.snapshot(given)
             if "self" in request:
                 owner = submission.materialize(request["self"])
                 result = target(owner, *args, **kwargs)
@@ -166,11 +166,7 @@ def serve(inp: Any, out: Any, folder: Path) -> None:
             else:
                 reply = {"value": target(*args, **kwargs)}
             # the caller must see in-place changes to its arguments, as in-process
-            reply["mutated"] = [
-                [list(path), array]
-                for (path, array), old in zip(given, before, strict=True)
-                if array.shape != old.shape or not np.array_equal(array, old, equal_nan=True)
-            ]
+            reply["mutated"] = wire.mutations(given, before)
         except BaseException as exc:  # report anything the student's code raises
             if isinstance(exc, KeyboardInterrupt):
                 raise

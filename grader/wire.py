@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -72,7 +73,11 @@ class Writer(Protocol):
 
 
 class Reader(Protocol):
-    def read(self, size: int, /) -> bytes: ...
+    def read(self, size: int, /) -> bytes | bytearray: ...
+
+
+_PLAIN = frozenset({type(None), bool, str, int})
+_FLOATS = frozenset({float, np.float64, np.float32, np.float16})
 
 
 def encode(value: Any, convert: Convert | None = None) -> tuple[bytes, list[bytes]]:
@@ -83,31 +88,33 @@ def encode(value: Any, convert: Convert | None = None) -> tuple[bytes, list[byte
     def walk(v: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
             return {"$unsupported": "structure nested too deeply"}
-        if v is None or isinstance(v, bool | str):
-            return v
-        if isinstance(v, int) and type(v) is int:
-            return v
-        if type(v) in (float, np.float64, np.float32, np.float16):
-            f = float(v)
-            return f if np.isfinite(f) else {"$float": repr(f)}
-        if isinstance(v, np.integer | np.bool_) and type(v).__module__ == "numpy":
-            return v.item()
-        if type(v) is np.ndarray:
+        kind = type(v)  # exact types first: a subclass is never taken for data
+        if kind is np.ndarray:
             if v.dtype.kind not in DTYPE_KINDS or v.dtype.hasobject:
                 return {"$unsupported": f"numpy array of dtype {v.dtype}"}
             buffers.append(np.ascontiguousarray(v).tobytes())
             return {"$nd": len(buffers) - 1, "dtype": v.dtype.str, "shape": list(v.shape)}
-        if type(v) in (list, tuple):
-            items = [walk(item, depth + 1) for item in v]
-            return items if type(v) is list else {"$tuple": items}
-        if type(v) is dict:
+        if kind in _PLAIN:
+            return v
+        if kind in _FLOATS:
+            f = float(v)
+            return f if math.isfinite(f) else {"$float": repr(f)}
+        if kind is list:
+            return [walk(item, depth + 1) for item in v]
+        if kind is tuple:
+            return {"$tuple": [walk(item, depth + 1) for item in v]}
+        if kind is dict:
             if not all(type(k) is str for k in v):
                 return {"$unsupported": "dict with non-string keys"}
             return {"$dict": {k: walk(item, depth + 1) for k, item in v.items()}}
-        if isinstance(v, Ref):
+        if kind is Ref:
             return {"$" + v.kind: v.name}
-        if isinstance(v, State):
+        if kind is State:
             return {"$obj": v.cls, "state": walk(dict(v.attributes), depth + 1)}
+        if isinstance(v, str):
+            return str.__str__(v)
+        if isinstance(v, np.integer | np.bool_) and kind.__module__ == "numpy":
+            return v.item()
         converted = convert(v) if convert is not None else None
         if isinstance(converted, Ref | State):
             return walk(converted, depth + 1)
@@ -117,8 +124,10 @@ def encode(value: Any, convert: Convert | None = None) -> tuple[bytes, list[byte
     return header, buffers
 
 
-def decode(header: bytes, buffers: list[bytes]) -> Any:
-    """The value of a message, as plain data (arrays are fresh, writable)."""
+def decode(header: bytes | bytearray, buffers: Sequence[bytes | bytearray]) -> Any:
+    """The value of a message, as plain data (arrays are fresh, writable, and
+    never share memory with each other)."""
+    used: set[int] = set()
 
     def walk(v: Any, depth: int) -> Any:
         if depth > MAX_DEPTH + 2:
@@ -130,7 +139,7 @@ def decode(header: bytes, buffers: list[bytes]) -> Any:
         if not isinstance(v, dict) or len(v) not in (1, 2, 3):
             raise WireError("malformed value")
         if "$nd" in v:
-            return _array(v, buffers)
+            return _array(v, buffers, used)
         if "$tuple" in v:
             return tuple(walk(item, depth + 1) for item in v["$tuple"])
         if "$dict" in v:
@@ -153,22 +162,28 @@ def decode(header: bytes, buffers: list[bytes]) -> Any:
 
     try:
         return walk(json.loads(header), 0)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
         raise WireError(f"malformed message: {exc}") from None
 
 
-def _array(v: dict[str, Any], buffers: list[bytes]) -> np.ndarray:
+def _array(v: dict[str, Any], buffers: Sequence[bytes | bytearray], used: set[int]) -> np.ndarray:
     dtype = np.dtype(str(v["dtype"]))
     if dtype.kind not in DTYPE_KINDS or dtype.hasobject:
         raise WireError(f"arrays of dtype {dtype} are not data")
     shape = tuple(int(n) for n in v["shape"])
     if any(n < 0 for n in shape):
         raise WireError("negative array dimension")
-    data = buffers[int(v["$nd"])]
-    if len(data) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+    index = int(v["$nd"])
+    if not 0 <= index < len(buffers):
+        raise WireError("array buffer out of range")
+    data = buffers[index]
+    if len(data) != math.prod(shape) * dtype.itemsize:
         raise WireError("array buffer has the wrong size")
-    array: np.ndarray = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
-    return array
+    array: np.ndarray = np.frombuffer(data, dtype=dtype).reshape(shape)
+    # a bytearray buffer read for this message is ours: use it in place, once
+    fresh = array.flags.writeable and index not in used
+    used.add(index)
+    return array if fresh else array.copy()
 
 
 def _type_name(v: Any) -> str:
@@ -229,6 +244,22 @@ def arrays(value: Any, path: Path = (), depth: int = 0) -> list[tuple[Path, np.n
     return found
 
 
+def snapshot(given: list[tuple[Path, np.ndarray]]) -> list[tuple[tuple[int, ...], bytes]]:
+    """The arguments' arrays before a call, to see afterwards what it changed."""
+    return [(array.shape, array.tobytes()) for _, array in given]
+
+
+def mutations(
+    given: list[tuple[Path, np.ndarray]], before: list[tuple[tuple[int, ...], bytes]]
+) -> list[list[Any]]:
+    """[path, array] of each argument array the call changed in place (bit for bit)."""
+    return [
+        [list(path), array]
+        for (path, array), (shape, data) in zip(given, before, strict=True)
+        if array.shape != shape or array.tobytes() != data
+    ]
+
+
 def send(stream: Writer, value: Any, convert: Convert | None = None) -> None:
     """Write one framed message: header length, buffer count, header, buffers."""
     header, buffers = encode(value, convert)
@@ -260,12 +291,17 @@ def receive(stream: Reader) -> Any:
     return decode(header, buffers)
 
 
-def _exact(stream: Reader, size: int) -> bytes:
-    chunks, left = [], size
+def _exact(stream: Reader, size: int) -> bytes | bytearray:
+    if size == 0:
+        return bytearray()
+    chunk = stream.read(size)
+    if len(chunk) == size:
+        return chunk
+    chunks, left = [chunk], size - len(chunk)
     while left:
-        chunk = stream.read(left)
         if not chunk:
             raise EOFError("the other side closed the channel")
+        chunk = stream.read(left)
         chunks.append(chunk)
         left -= len(chunk)
-    return b"".join(chunks)
+    return bytearray().join(chunks)
