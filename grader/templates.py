@@ -10,6 +10,7 @@ and the reference can never drift apart.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,10 +102,17 @@ def strip(source: str, where: str = "") -> str:
 
 def tasks(reference: Path) -> list[Task]:
     """Every task of one assignment's reference folder, in task order."""
+    files = tuple((p, p.stat().st_mtime_ns) for p in sorted(reference.glob("*.py")))
+    return list(_tasks(files))
+
+
+@functools.lru_cache(maxsize=16)
+def _tasks(files: tuple[tuple[Path, int], ...]) -> tuple[Task, ...]:
+    """Parsed once per version of the files (a batch worker asks per submission)."""
     found = []
-    for path in sorted(reference.glob("*.py")):
+    for path, _ in files:
         found += [task for task, _ in tasks_in(path.read_text(), path.name).values()]
-    return sorted(found, key=lambda t: tuple(int(p) for p in t.id.split(".")))
+    return tuple(sorted(found, key=lambda t: tuple(int(p) for p in t.id.split("."))))
 
 
 def render(reference: Path) -> dict[str, str]:

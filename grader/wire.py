@@ -132,11 +132,17 @@ def decode(header: bytes | bytearray, buffers: Sequence[bytes | bytearray]) -> A
     def walk(v: Any, depth: int) -> Any:
         if depth > MAX_DEPTH + 2:
             raise WireError("message nested too deeply")
-        if v is None or isinstance(v, bool | int | float | str):
-            return v
-        if isinstance(v, list):
+        kind = type(v)  # what json.loads makes: exact types only
+        if kind is dict:
+            return tagged(v, depth)
+        if kind is list:
             return [walk(item, depth + 1) for item in v]
-        if not isinstance(v, dict) or len(v) not in (1, 2, 3):
+        if kind in _PLAIN or kind is float:
+            return v
+        raise WireError("malformed value")
+
+    def tagged(v: dict[str, Any], depth: int) -> Any:
+        if len(v) not in (1, 2, 3):
             raise WireError("malformed value")
         if "$nd" in v:
             return _array(v, buffers, used)
@@ -162,7 +168,7 @@ def decode(header: bytes | bytearray, buffers: Sequence[bytes | bytearray]) -> A
 
     try:
         return walk(json.loads(header), 0)
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise WireError(f"malformed message: {exc}") from None
 
 

@@ -84,6 +84,7 @@ def test_arrays_of_one_message_never_share_memory():
         ([{"$nd": 0, "dtype": "<f8", "shape": [-1]}], [b""], "negative"),
         ({"$float": "1e999"}, [], "malformed float"),
         ({"$what": 1}, [], "unknown value tag"),
+        ({"$dict": [1, 2]}, [], "malformed message"),
     ],
 )
 def test_malformed_messages_are_refused(header, buffers, text):
