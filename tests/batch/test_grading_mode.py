@@ -1,0 +1,84 @@
+"""Grading mode (student code in a sandbox, given code trusted, training
+loops traced) reaches the same verdicts as running the tests in one process,
+and its trusted training loops really train with the student's gradients."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.batch import Course, Options, run
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "submissions" / "layers"
+
+
+def statuses(out: Path, submission: str) -> dict[str, str]:
+    data = json.loads((out / submission / "results.json").read_text())
+    return {t["id"]: t["status"] for t in data["extra_data"]["backprop_grader"]["tasks"]}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grading-mode")
+    subs = sorted(p for p in EXAMPLES.iterdir() if p.is_dir())
+    # Network.backprop returns zero gradients: the network cannot learn OR
+    frozen = root / "zero_network_grads"
+    shutil.copytree(EXAMPLES / "correct", frozen)
+    source = frozen / "layer_class.py"
+    text = source.read_text()
+    assert "grads.insert(0, (dEdW, dEdb))" in text
+    source.write_text(
+        text.replace("grads.insert(0, (dEdW, dEdb))", "grads.insert(0, (0 * dEdW, 0 * dEdb))")
+    )
+    out = root / "out"
+    run([*subs, frozen], Course(ROOT, "layers"), out, Options(workers=2), log=lambda _: None)
+    return out
+
+
+def outcomes(results: Path) -> dict[str, tuple[float, str]]:
+    data = json.loads(results.read_text())
+    return {t["name"]: (t["score"], t["status"]) for t in data["tests"]}
+
+
+@pytest.mark.parametrize("submission", sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir()))
+def test_every_test_of_every_example_ends_as_in_one_process(graded, submission, tmp_path):
+    """The same tests (public and hidden), in student mode: the submission
+    imported into pytest's own process, no sandbox, no traces."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests",
+            "hidden",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-o",
+            "grader_report=",
+            f"--grader-submission={EXAMPLES / submission}",
+            f"--grader-json={tmp_path / 'r.json'}",
+        ],
+        cwd=ROOT / "assignments" / "layers",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (tmp_path / "r.json").exists(), result.stdout[-2000:] + result.stderr[-2000:]
+    assert outcomes(graded / submission / "results.json") == outcomes(tmp_path / "r.json")
+
+
+def test_the_trusted_or_training_uses_the_students_gradients(graded):
+    data = json.loads((graded / "zero_network_grads" / "results.json").read_text())
+    learns = [t for t in data["tests"] if "test_network_learns_or" in t["name"]]
+    assert learns and learns[0]["score"] == 0
+    assert "falls more than 10-fold" in learns[0]["output"]
+    assert statuses(graded, "zero_network_grads")["1.13"] == "passed"
