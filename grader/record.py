@@ -144,7 +144,11 @@ def _jsonable(value: Any, error_maps: bool) -> Any:
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist(), error_maps) if error_maps else None
+        if not error_maps:
+            return None
+        plain = value.tolist()
+        finite = value.dtype.kind != "f" or bool(np.isfinite(value).all())
+        return plain if finite else _jsonable(plain, error_maps)
     if isinstance(value, tuple | list):
         return [_jsonable(v, error_maps) for v in value]
     if isinstance(value, dict):

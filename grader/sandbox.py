@@ -304,6 +304,11 @@ class Sandbox:
         try:
             self._server = forkserver.server()
             self.pid = self._server.spawn(config, [to_child_r, from_child_w, stdout, stderr])
+        except (forkserver.ForkServerError, OSError) as exc:
+            os.close(to_child_w)
+            os.close(from_child_r)
+            self.died = f"the grader could not start a process for your code ({exc})"
+            raise SandboxDied(self.died) from None
         finally:
             for fd in (to_child_r, from_child_w, stdout, stderr):
                 os.close(fd)

@@ -104,11 +104,15 @@ class TrustedStudent:
             cls_name, method = task.qualname.split(".", 1)
             setattr(getattr(module, cls_name), method, self._remote_method(target))
         else:
-            proxy = self._remote_function(target, task.name)
-            for other in self._modules.values():  # `from .losses import f` copies the name
-                if getattr(other, task.name, None) is getattr(module, task.name, None):
-                    setattr(other, task.name, proxy)
-            setattr(module, task.name, proxy)
+            self._rebind(getattr(module, task.name), self._remote_function(target, task.name))
+
+    def _rebind(self, original: Any, replacement: Any) -> None:
+        """Every module-level name bound to ``original`` now names ``replacement``
+        (`from .losses import f` copies the name into the importing module)."""
+        for module in self._modules.values():
+            for name, value in list(vars(module).items()):
+                if value is original:
+                    setattr(module, name, replacement)
 
     def _install_drivers(self) -> None:
         """Given code that can reach a task runs traced (see ``grader.replay``)."""
@@ -120,11 +124,7 @@ class TrustedStudent:
                 _, cls_name, method = target.split(".")
                 setattr(getattr(module, cls_name), method, self._driver(target, original, True))
                 continue
-            wrapper = self._driver(target, original, False)
-            for other in self._modules.values():
-                for name, value in list(vars(other).items()):
-                    if value is original:
-                        setattr(other, name, wrapper)
+            self._rebind(original, self._driver(target, original, False))
 
     def _driver(self, target: str, original: Any, method: bool) -> Any:
         cls_name = target.rsplit(".", 1)[0]
