@@ -7,7 +7,10 @@
     answering a first trivial call, against a bare `python -c "import numpy"`;
   * peak memory (max RSS) of the coordinating process for --count and
     --count-large submissions (the same measurement; workers are separate
-    processes and not included).
+    processes and not included);
+  * where a layers submission's CPU goes, with one worker: the trusted
+    process (pytest, checks, replayed training loops, report) and the
+    student's process, and the share of the two training tests.
 
     python bench/bench_batch.py [--count 200] [--count-large 1000] [--workers 2]
 """
@@ -119,6 +122,66 @@ def overhead(repeats: int = 7) -> tuple[float, float]:
             statistics.median(sandboxed() for _ in range(repeats)))
 
 
+def cpu_split(rounds: int = 2) -> dict:
+    """Grade the 8 layers examples ``rounds`` times with one worker in this
+    process; CPU seconds per submission of the trusted side and of the
+    students' processes (read from /proc just before each is killed), and
+    the trusted wall time of the two training tests."""
+    import collections
+    import os
+
+    import pytest
+
+    from grader import sandbox
+    from grader.batch import Course, Options, run
+
+    student_cpu = [0.0]
+    kill = sandbox.Sandbox.kill
+
+    def measured_kill(self: sandbox.Sandbox) -> None:
+        if self.pid is not None and self._exit_code(0) is None:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            student_cpu[0] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        kill(self)
+
+    durations: dict[str, float] = collections.defaultdict(float)
+
+    class Timer:
+        @pytest.hookimpl(wrapper=True)
+        def pytest_runtest_call(self, item: pytest.Item):  # type: ignore[no-untyped-def]
+            start = time.perf_counter()
+            try:
+                return (yield)
+            finally:
+                durations[item.name.split("[")[0]] += time.perf_counter() - start
+
+    main_ = pytest.main
+    sandbox.Sandbox.kill = measured_kill  # type: ignore[method-assign]
+    pytest.main = lambda args, plugins=None: main_(args, plugins=[Timer()])  # type: ignore[assignment]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            examples = examples_of("layers", Path(tmp))
+            run(examples[:1], Course(ROOT, "layers"), Path(tmp) / "warm", Options(workers=1),
+                log=lambda _: None)
+            student_cpu[0] = 0.0
+            durations.clear()
+            before = resource.getrusage(resource.RUSAGE_SELF)
+            start = time.perf_counter()
+            run(examples * rounds, Course(ROOT, "layers"), Path(tmp) / "out",
+                Options(workers=1, force=True), log=lambda _: None)
+            wall = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_SELF)
+    finally:
+        sandbox.Sandbox.kill = kill  # type: ignore[method-assign]
+        pytest.main = main_
+    count = len(examples) * rounds
+    trusted = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    training = durations["test_regression_training_converges"] + durations["test_network_learns_or"]
+    return {"wall": wall / count, "trusted_cpu": trusted / count,
+            "student_cpu": student_cpu[0] / count, "training_wall": training / count,
+            "tests_wall": sum(durations.values()) / count}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=200)
@@ -143,7 +206,12 @@ def main() -> None:
     for r in (small, large):
         print(f"mini course, {r['count']} submissions: {r['count'] / r['seconds']:.1f}/s, "
               f"coordinator peak {r['peak_mb']:.0f} MB")
-    print(json.dumps({"layers": runs, "mini": [small, large]}))
+    split = cpu_split()
+    print(f"one layers submission, one worker: {split['wall'] * 1e3:.0f} ms wall; CPU "
+          f"{split['trusted_cpu'] * 1e3:.0f} ms trusted + {split['student_cpu'] * 1e3:.0f} ms "
+          f"in the student's process; the tests take {split['tests_wall'] * 1e3:.0f} ms of the "
+          f"wall time, the two training tests {split['training_wall'] * 1e3:.0f} ms")
+    print(json.dumps({"layers": runs, "mini": [small, large], "split": split}))
 
 
 if __name__ == "__main__":
