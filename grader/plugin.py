@@ -60,6 +60,7 @@ class State:
 STATE = pytest.StashKey[State]()
 CHECKER = pytest.StashKey[Checker]()
 STUDENT = pytest.StashKey[Any]()
+SUBMISSION = pytest.StashKey["Path | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -117,7 +118,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def submission_path(config: pytest.Config) -> Path | None:
     """--grader-submission relative to where pytest was started; the ini key
-    relative to the ini file."""
+    relative to the ini file (resolved once per run)."""
+    if SUBMISSION not in config.stash:
+        config.stash[SUBMISSION] = _submission_path(config)
+    return config.stash[SUBMISSION]
+
+
+def _submission_path(config: pytest.Config) -> Path | None:
     cli = config.getoption("grader_submission")
     if cli:
         return (Path(config.invocation_params.dir) / str(cli)).resolve()
