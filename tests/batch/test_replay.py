@@ -152,3 +152,46 @@ def test_random_draws_in_the_students_copy_do_not_leak_into_the_answers(submissi
         g.direct()
         _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=10)
     assert losses == expected
+
+
+def test_a_students_copy_that_runs_longer_is_cut_off_and_the_answers_stand(submission):
+    # the student's copy ignores `steps` and keeps training: the grader takes the
+    # replies it needs and restarts the process that is still streaming
+    edit(
+        submission,
+        "regression",
+        "    for _ in range(steps):\n",
+        "    for _ in range(10 * steps):\n",
+    )
+    with graded(submission) as g:
+        _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=10)
+        assert g.sent == ["regression.train_regression (traced)"]
+    with graded(fresh_copy(submission)) as g:
+        g.direct()
+        _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=10)
+    assert losses == expected
+
+
+def test_a_process_that_dies_halfway_through_a_trace_is_restarted(submission):
+    edit(
+        submission,
+        "regression",
+        "    x, h, h_relu, w2 = cache\n",
+        "    x, h, h_relu, w2 = cache\n"
+        "    import os, sys\n"
+        "    calls = sys.modules[__name__].__dict__.setdefault('CALLS', [])\n"
+        "    calls.append(1)\n"
+        "    if len(calls) == 5 and not os.path.exists('crashed'):\n"
+        "        open('crashed', 'w').close()\n"
+        "        os._exit(3)\n",
+    )
+    with graded(submission) as g:
+        _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=10)
+        # the first four steps came from the trace, the rest call by call in a new
+        # process (which finds the file the first one left, and does not crash)
+        assert g.sent[0] == "regression.train_regression (traced)"
+        assert g.sent.count("regression.two_layer_regression_backward") == 6
+    with graded(fresh_copy(submission)) as g:
+        g.direct()
+        _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=10)
+    assert losses == expected
