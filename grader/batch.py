@@ -358,6 +358,7 @@ def run(
 ) -> list[Row]:
     """Grade every submission under ``paths``; returns one row per submission."""
     course.check()
+    _preflight()
     out.mkdir(parents=True, exist_ok=True)
     subs, warnings = collect(paths)
     for warning in warnings:
@@ -396,6 +397,17 @@ def run(
     write_gradebook(out, ordered, course.assignment, canvas=options.canvas)
     write_summary(out, ordered, course.assignment)
     return ordered
+
+
+def _preflight() -> None:
+    """Students' processes can be started here, or the whole batch stops with
+    the reason (rather than every submission ending as an error)."""
+    from grader.forkserver import ForkServer, ForkServerError
+
+    try:
+        ForkServer().close()
+    except (ForkServerError, OSError) as exc:
+        raise BatchError(f"grader grade: {exc}") from None
 
 
 def _contains(outer: Path, inner: Path) -> bool:

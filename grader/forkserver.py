@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -53,21 +54,37 @@ class ForkServer:
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "grader.forkserver", str(theirs.fileno())],
-                cwd="/",
-                env=CHILD_ENV,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                pass_fds=(theirs.fileno(),),
-            )
-        finally:
-            theirs.close()
         self.sock = ours
         self.owner = os.getpid()
-        if self._receive().get("ready") is not True:
-            raise ForkServerError("the fork server did not start")
+        with tempfile.TemporaryFile() as errors:  # its stderr, to say why it did not start
+            try:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-I", "-m", "grader.forkserver", str(theirs.fileno())],
+                    cwd="/",
+                    env=CHILD_ENV,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=errors,
+                    pass_fds=(theirs.fileno(),),
+                )
+            finally:
+                theirs.close()
+            ours.settimeout(60)
+            try:
+                ready = self._receive().get("ready") is True
+            except ForkServerError:
+                ready = False
+            ours.settimeout(None)
+            if not ready:
+                self.process.kill()
+                self.process.wait()
+                errors.seek(0)
+                lines = errors.read().decode(errors="replace").strip().splitlines()
+                why = lines[-1] if lines else f"exit code {self.process.returncode}"
+                raise ForkServerError(
+                    f"cannot start {sys.executable} -I -m grader.forkserver ({why}); "
+                    "is backprop-grader installed in this Python (pip install .)?"
+                )
 
     def alive(self) -> bool:
         return self.owner == os.getpid() and self.process.poll() is None

@@ -1,4 +1,5 @@
-"""Run a student's code in a confined child process.
+"""Run a student's code in a confined child process (forked by
+``grader.forkserver``, spoken to through ``grader.channel``).
 
 The child gets a fresh working directory holding only its submission, owned
 by a user id of its own; mount and network namespaces in which the reference,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,3 +142,16 @@ def test_a_dead_fork_server_is_replaced(folder):
         assert forkserver.server() is not server
     finally:
         box.close()
+
+
+def test_a_grader_that_cannot_start_students_processes_stops_the_batch_saying_why(
+    monkeypatch, tmp_path
+):
+    from grader.batch import BatchError, Course, Options, run
+
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    course = Path(__file__).parent / "course"
+    (tmp_path / "alice").mkdir()
+    with pytest.raises(BatchError, match=r"cannot start /bin/false .*pip install"):
+        run([tmp_path / "alice"], Course(course, "mini"), tmp_path / "out", Options())
+    assert not (tmp_path / "out").exists()
