@@ -360,8 +360,10 @@ def run(
     course.check()
     _preflight()
     out.mkdir(parents=True, exist_ok=True)
+    from grader.sandbox import isolation
+
     subs, warnings = collect(paths)
-    for warning in warnings:
+    for warning in [*isolation().notes, *warnings]:  # what confinement is missing, first
         log(f"warning: {warning}")
     jobs = plan(subs, course.digest())
     done = {} if options.force else read_journal(out)

@@ -109,11 +109,16 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     tol = Tolerance()
     path = submission_path(config)
     where = str(path) if path else "the folder next to each test"
-    return [
+    lines = [
         f"backprop-grader: seed {seed_of(config)}, rtol {tol.rtol:g}, atol {tol.atol:g}, "
         f"projection screen {tol.screen:g} (float32: Tolerance.for_dtype)",
         f"backprop-grader: grading {where}",
     ]
+    if option(config, "reference") is not None:  # grading mode: say what confinement is missing
+        from grader.sandbox import isolation
+
+        lines += [f"backprop-grader: warning: {note}" for note in isolation().notes]
+    return lines
 
 
 def submission_path(config: pytest.Config) -> Path | None:

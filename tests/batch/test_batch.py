@@ -242,24 +242,40 @@ def test_cli_errors_are_one_line(tmp_path):
     assert bad.returncode == 2 and "--workers must be >= 1" in bad.stderr
 
 
-def test_dask_local_cluster_gives_the_same_outputs(tmp_path):
-    distributed = pytest.importorskip("distributed")
-    from grader.distributed import dask_executor
+DASK_RUN = """
+import sys
+from pathlib import Path
 
+import distributed
+
+from grader.batch import Course, Options, run
+from grader.distributed import dask_executor
+
+course, out, *paths = sys.argv[1:]
+with distributed.LocalCluster(
+    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+) as cluster:
+    rows = run([Path(p) for p in paths], Course(Path(course), "mini"), Path(out), Options(),
+               executor=dask_executor(cluster.scheduler_address), log=lambda _: None)
+print(len(rows))
+"""
+
+
+def test_dask_local_cluster_gives_the_same_outputs(tmp_path):
+    """In a process of its own: a LocalCluster's shutdown must not depend on
+    what other tests left in this one."""
+    pytest.importorskip("distributed")
     paths = make_class(tmp_path / "class", count=4)
     local = run(paths, Course(COURSE, "mini"), tmp_path / "local", Options(), log=quiet)
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        remote = run(
-            paths,
-            Course(COURSE, "mini"),
-            tmp_path / "dask",
-            Options(),
-            executor=dask_executor(cluster.scheduler_address),
-            log=quiet,
-        )
-    assert [(r.id, r.score) for r in local] == [(r.id, r.score) for r in remote]
+    result = subprocess.run(
+        [sys.executable, "-c", DASK_RUN, str(COURSE), str(tmp_path / "dask"), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0 and result.stdout.split()[-1] == "4", result.stderr[-3000:]
+    remote = read_journal(tmp_path / "dask")
+    assert {r.id: r.score for r in local} == {i: r.score for i, r in remote.items()}
     assert scores(tmp_path / "local") == scores(tmp_path / "dask")
     assert (tmp_path / "dask" / "gradebook.csv").exists()
 
@@ -288,3 +304,21 @@ def test_unwritable_output_folder_is_one_line(tmp_path):
         "grader grade: cannot write /proc/no-such-folder: No such file or directory; choose an "
         "--out folder you can write to"
     ]
+
+
+def test_missing_isolation_is_said_before_grading(tmp_path, monkeypatch):
+    """Where the machine cannot confine students (no root), the TA is told, once,
+    before anything is graded."""
+    from grader import sandbox
+
+    weak = sandbox.Isolation(notes=["no mount/network namespaces here (needs root)"])
+    monkeypatch.setattr(sandbox, "_isolation", weak)
+    said: list[str] = []
+    run(
+        make_class(tmp_path / "class", count=1),
+        Course(COURSE, "mini"),
+        tmp_path / "out",
+        Options(),
+        log=said.append,
+    )
+    assert said[0] == "warning: no mount/network namespaces here (needs root)"
