@@ -2,9 +2,10 @@
 
 In ``reference/<assignment>/*.py`` every blank sits inside a task function
 (whose docstring says ``Task X.Y (P points).``) between ``# BEGIN SOLUTION``
-and ``# END SOLUTION``. The template replaces each block with
-``raise NotImplementedError("Task X.Y: implement <name>")``, so the template
-and the reference can never drift apart.
+and ``# END SOLUTION``. The template replaces each block with one line that
+raises the "not attempted" exception (``BLANK``) naming the task, so the
+template and the reference can never drift apart, and the grader reports an
+untouched blank as "not attempted".
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 
 TASK_RE = re.compile(r"Task (\d+\.\d+) \((\d+(?:\.\d+)?) points?\)\.")
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+# the line a blank becomes in the student's template
+BLANK = "raise " + NotImplementedError.__name__ + '("Task {task}: implement {name}")'
 
 
 class TemplateError(Exception):
@@ -94,9 +97,7 @@ def strip(source: str, where: str = "") -> str:
                 "'Task X.Y (P points).'"
             )
         _, task_id, name = enclosing[-1]
-        lines[begin - 1 : end] = [
-            f'{indent}raise NotImplementedError("Task {task_id}: implement {name}")'
-        ]
+        lines[begin - 1 : end] = [indent + BLANK.format(task=task_id, name=name)]
     return "\n".join(lines) + "\n"
 
 
