@@ -74,7 +74,7 @@ def make_class(folder: Path, count: int, assignment: str) -> list[Path]:
 
 def grade(count: int, workers: int, course: Path, assignment: str, queue: object) -> None:
     """In a fresh process: grade, then report wall time and this process's peak RSS."""
-    from grader.batch import Course, Options, run
+    from grader.batch.grade import Course, Options, run
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = make_class(Path(tmp) / "class", count, assignment)
@@ -98,7 +98,7 @@ def measured(count: int, workers: int, course: Path, assignment: str) -> dict:
 
 
 def overhead(repeats: int = 7) -> tuple[float, float]:
-    from grader.sandbox import Sandbox
+    from grader.sandbox.process import Sandbox
 
     def bare() -> float:
         start = time.perf_counter()
@@ -132,8 +132,8 @@ def cpu_split(rounds: int = 2) -> dict:
 
     import pytest
 
-    from grader import sandbox
-    from grader.batch import Course, Options, run
+    from grader.batch.grade import Course, Options, run
+    from grader.sandbox import process as sandbox
 
     student_cpu = [0.0]
     kill = sandbox.Sandbox.kill

@@ -3,9 +3,9 @@ name the mistake, score it and report it."""
 
 from __future__ import annotations
 
-from grader.check import Budget, check_function, check_layer, check_loss
-from grader.compare import Tolerance
-from grader.record import (
+from grader.gradcheck.api import Budget, check_function, check_layer, check_loss
+from grader.gradcheck.metrics import Tolerance
+from grader.gradcheck.result import (
     CheckResult,
     Diagnosis,
     Element,
@@ -15,7 +15,15 @@ from grader.record import (
     Taylor,
     TensorCheck,
 )
-from grader.structure import DENSE, ELEMENTWISE, ROWS, Blocks, Dense, Elementwise, Structure
+from grader.gradcheck.structure import (
+    DENSE,
+    ELEMENTWISE,
+    ROWS,
+    Blocks,
+    Dense,
+    Elementwise,
+    Structure,
+)
 
 __version__ = "0.1.0"
 

@@ -62,7 +62,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _make_templates(args: argparse.Namespace) -> int:
-    from grader import templates
+    from grader.course import templates
 
     reference, assignments = Path(args.reference), Path(args.assignments)
     names = (
@@ -104,7 +104,7 @@ def _make_templates(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from grader.release import ReleaseError, release
+    from grader.course.release import ReleaseError, release
 
     try:
         files = release(
@@ -122,7 +122,7 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader.batch import BatchError, Course, Options, run
+    from grader.batch.grade import BatchError, Course, Options, run
 
     if args.workers < 1 or args.timeout <= 0 or args.memory < 64:
         print(
@@ -142,7 +142,7 @@ def _grade(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         if args.dask:
-            from grader.distributed import dask_executor
+            from grader.batch.dask_executor import dask_executor
 
             rows = run(
                 [Path(p) for p in args.submissions],

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import templates
-from grader.release import leaks, release
+from grader.course import templates
+from grader.course.release import leaks, release
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "assignments").iterdir() if (p / "tests").is_dir())

@@ -7,7 +7,7 @@ import numpy as np
 
 from examples.checker.registry import Entry
 from grader import CheckResult, check_function
-from grader.inputs import random_array
+from grader.gradcheck.inputs import random_array
 
 N, D, H, C = 6, 5, 7, 4
 REG = 0.1

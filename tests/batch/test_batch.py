@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import Course, Options, read_journal, run
+from grader.batch.grade import Course, Options, read_journal, run
 
 COURSE = Path(__file__).parent / "course"
 GIVEN = (
@@ -248,8 +248,8 @@ from pathlib import Path
 
 import distributed
 
-from grader.batch import Course, Options, run
-from grader.distributed import dask_executor
+from grader.batch.grade import Course, Options, run
+from grader.batch.dask_executor import dask_executor
 
 course, out, *paths = sys.argv[1:]
 with distributed.LocalCluster(
@@ -309,7 +309,7 @@ def test_unwritable_output_folder_is_one_line(tmp_path):
 def test_missing_isolation_is_said_before_grading(tmp_path, monkeypatch):
     """Where the machine cannot confine students (no root), the TA is told, once,
     before anything is graded."""
-    from grader import sandbox
+    from grader.sandbox import confine as sandbox
 
     weak = sandbox.Isolation(notes=["no mount/network namespaces here (needs root)"])
     monkeypatch.setattr(sandbox, "_isolation", weak)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import Course, Options, run
+from grader.batch.grade import Course, Options, run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "submissions" / "layers"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import Course, Options, run
-from grader.sandbox import isolation
+from grader.batch.grade import Course, Options, run
+from grader.sandbox.confine import isolation
 
 COURSE = Path(__file__).parent / "course"
 REFERENCE = COURSE / "reference" / "mini" / "mini.py"
@@ -99,8 +99,8 @@ HOSTILE: dict[str, tuple[str, str, str]] = {
     ),
     "patch_grader": (
         broken(
-            "import grader.check as c\nc.check_layer = lambda *a, **k: None\nreturn None",
-            "import grader, grader.compare\ngrader.compare.compare = lambda *a, **k: None",
+            "import grader.gradcheck.api as c\nc.check_layer = lambda *a, **k: None\nreturn None",
+            "import grader.gradcheck.metrics as m\nm.compare = lambda *a, **k: None",
         ),
         "not attempted",
         "not attempted",

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.sandbox import Limits, Sandbox
-from grader.trusted import StudentError, TrustedStudent
+from grader.plugin.grading_student import StudentError, TrustedStudent
+from grader.sandbox.confine import Limits
+from grader.sandbox.process import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "reference" / "layers"

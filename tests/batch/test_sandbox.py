@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import forkserver
-from grader.sandbox import Sandbox, SandboxDied, isolation
+from grader.sandbox import forkserver
+from grader.sandbox.confine import isolation
+from grader.sandbox.process import Sandbox, SandboxDied
 
 PROBE = """
 import os, sys
@@ -68,13 +69,14 @@ def test_the_child_holds_only_its_own_pipes_and_logs(folder):
 
 
 def test_the_child_has_nothing_of_the_trusted_process_loaded(folder):
-    import grader.trusted  # noqa: F401 (loaded here, and must not be there)
+    import grader.plugin.grading_student  # noqa: F401 (loaded here, and must not be there)
 
     box = sandbox(folder)
     try:
         names = box.call("probe.modules")["value"]
         assert "numpy" in names and "submission.probe" in names
-        assert not [n for n in names if n.startswith(("_trusted", "grader.trusted", "pytest"))]
+        trusted = ("_trusted", "grader.plugin", "pytest")
+        assert not [n for n in names if n.startswith(trusted)]
     finally:
         box.close()
 
@@ -147,7 +149,7 @@ def test_a_dead_fork_server_is_replaced(folder):
 def test_a_grader_that_cannot_start_students_processes_stops_the_batch_saying_why(
     monkeypatch, tmp_path
 ):
-    from grader.batch import BatchError, Course, Options, run
+    from grader.batch.grade import BatchError, Course, Options, run
 
     monkeypatch.setattr(sys, "executable", "/bin/false")
     course = Path(__file__).parent / "course"

@@ -11,8 +11,8 @@ import time
 import numpy as np
 import pytest
 
-from grader import wire
-from grader.channel import Channel, Expired
+from grader.sandbox import wire
+from grader.sandbox.channel import Channel, Expired
 
 
 def roundtrip(value, convert=None):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from grader import DENSE, ELEMENTWISE, ROWS, Blocks, check_layer
-from grader.numeric import CBRT_EPS, gradient, steps
+from grader.gradcheck.finite_diff import CBRT_EPS, gradient, steps
 
 
 def smooth(x):

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.numeric import Counter
-from grader.taylor import taylor_test
+from grader.gradcheck.finite_diff import Counter
+from grader.gradcheck.taylor import taylor_test
 
 
 def run(f, x, g, rng):

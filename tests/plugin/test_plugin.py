@@ -35,7 +35,7 @@ def crashing_helper(x):
 TESTS = """
 import numpy as np
 import pytest
-from grader.inputs import random_array
+from grader.gradcheck.inputs import random_array
 
 @pytest.mark.task("1.1", points=3, name="linear_backward")
 def test_linear(student, checker):
@@ -96,7 +96,8 @@ def test_failure_shows_diagnosis_and_worst_element_not_arrays(homework):
         ["*dw has the right values but transposed: you computed dout.T @ x instead of x.T @ dout"]
     )
     assert "array(" not in result.stdout.str()
-    for internal in ("grader/check.py", "grader/engine.py", "grader/harness.py"):
+    internals = ("gradcheck/api.py", "gradcheck/engine.py", "plugin/checker.py")
+    for internal in internals:
         assert internal not in result.stdout.str()
 
 
@@ -104,7 +105,7 @@ def test_student_exception_shows_the_students_frame(homework):
     result = homework.runpytest("-k", "crash")
     out = result.stdout.str()
     assert "homework.py" in out and "x.reshape(7, 7)" in out
-    assert "grader/plugin.py" not in out
+    assert "grader/plugin/hooks.py" not in out
 
 
 def test_gradescope_json(homework):
@@ -220,7 +221,7 @@ def test_seed_changes_inputs_but_not_verdicts(homework):
 NETWORK = """
 import numpy as np
 import pytest
-from grader.harness import LayerCheck
+from grader.plugin.checker import LayerCheck
 
 
 def affine_forward(x, w):

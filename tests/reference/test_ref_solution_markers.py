@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import templates
+from grader.course import templates
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 ASSIGNMENTS = {"layers": 1, "spiral": 2, "moons": 3, "digits": 4}

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from grader import Status, check_layer
-from grader.harness import GradientCheckFailed
-from grader.inputs import random_array
+from grader.gradcheck.inputs import random_array
+from grader.plugin.checker import GradientCheckFailed
 
 N, D, H, C = 3, 5, 7, 4  # distinct sizes, so a transposed gradient cannot hide
 BATCH = 6  # samples in the OR-network checks (its layers are 3-4-1)

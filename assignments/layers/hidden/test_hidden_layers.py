@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from grader import ROWS, Blocks
-from grader.inputs import random_array
+from grader.gradcheck.inputs import random_array
 
 NAMES = {
     "1.1": "linear_backward",

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from grader import ROWS, Blocks
-from grader.harness import LayerCheck
-from grader.inputs import random_array
+from grader.gradcheck.inputs import random_array
+from grader.plugin.checker import LayerCheck
 
 N, D, H, C = 3, 5, 7, 4  # distinct sizes, so a transposed gradient cannot hide
 

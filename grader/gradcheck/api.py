@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from grader.compare import Tolerance
-from grader.engine import run
-from grader.mistakes import Context
-from grader.problem import Budget, Problem, Shared, as_float, dtype_of
-from grader.record import Array, CheckResult
-from grader.structure import ELEMENTWISE, ROWS, Blocks, Structure
+from grader.gradcheck.engine import run
+from grader.gradcheck.metrics import Tolerance
+from grader.gradcheck.mistakes import Context
+from grader.gradcheck.problem import Budget, Problem, Shared, as_float, dtype_of
+from grader.gradcheck.result import Array, CheckResult
+from grader.gradcheck.structure import ELEMENTWISE, ROWS, Blocks, Structure
 
 __all__ = ["KIND_STRUCTURES", "Budget", "check_function", "check_layer", "check_loss"]
 

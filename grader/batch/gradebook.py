@@ -125,7 +125,7 @@ def summarize(out: Path, rows: Sequence[RowLike], assignment: str) -> dict[str, 
 
 
 def write_summary(out: Path, rows: Sequence[RowLike], assignment: str) -> Path:
-    from grader.summary import render_summary
+    from grader.report.summary import render_summary
 
     path = out / "summary.html"
     temporary = path.with_name(".summary.html.tmp")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.record import Array
+from grader.gradcheck.result import Array
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from grader.record import Array
+from grader.gradcheck.result import Array
 
 DIMS = {"N": 3, "D": 5, "H": 7, "C": 4}
 

@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from grader import hygiene, screen
-from grader.compare import Tolerance, compare, metrics, normwise, worst
-from grader.diagnose import diagnose, explains, regularization, scale
-from grader.errors import describe
-from grader.numeric import Counter, gradient
-from grader.problem import Budget, Problem, dtype_of
-from grader.record import (
+from grader.gradcheck import probes as hygiene
+from grader.gradcheck import projection as screen
+from grader.gradcheck.diagnose import diagnose, explains, regularization, scale
+from grader.gradcheck.finite_diff import Counter, gradient
+from grader.gradcheck.metrics import Tolerance, compare, metrics, normwise, worst
+from grader.gradcheck.problem import Budget, Problem, dtype_of
+from grader.gradcheck.result import (
     Array,
     CheckResult,
     Diagnosis,
@@ -26,9 +26,10 @@ from grader.record import (
     Status,
     TensorCheck,
 )
-from grader.structure import DENSE, Structure
-from grader.taylor import taylor_test
-from grader.validate import Returned, validate
+from grader.gradcheck.structure import DENSE, Structure
+from grader.gradcheck.taylor import taylor_test
+from grader.gradcheck.tracebacks import describe
+from grader.gradcheck.validate import Returned, validate
 
 
 def run(

@@ -59,7 +59,7 @@ class ForkServer:
         with tempfile.TemporaryFile() as errors:  # its stderr, to say why it did not start
             try:
                 self.process = subprocess.Popen(
-                    [sys.executable, "-I", "-m", "grader.forkserver", str(theirs.fileno())],
+                    [sys.executable, "-I", "-m", "grader.sandbox.forkserver", str(theirs.fileno())],
                     cwd="/",
                     env=CHILD_ENV,
                     stdin=subprocess.DEVNULL,
@@ -82,7 +82,7 @@ class ForkServer:
                 lines = errors.read().decode(errors="replace").strip().splitlines()
                 why = lines[-1] if lines else f"exit code {self.process.returncode}"
                 raise ForkServerError(
-                    f"cannot start {sys.executable} -I -m grader.forkserver ({why}); "
+                    f"cannot start {sys.executable} -I -m grader.sandbox.forkserver ({why}); "
                     "is backprop-grader installed in this Python (pip install .)?"
                 )
 
@@ -163,14 +163,15 @@ def _become_student(request: dict[str, Any]) -> None:
 
     import numpy as np
 
-    from grader import sandbox, sandbox_worker
+    from grader.sandbox import confine
+    from grader.sandbox import worker as sandbox_worker
 
     workdir = str(request["workdir"])
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.environ.clear()
     os.environ.update({**CHILD_ENV, **request["env"]})
-    limits = sandbox.Limits(**request["limits"])
-    confine = sandbox._confine(
+    limits = confine.Limits(**request["limits"])
+    confined = confine.confinement(
         list(request["hide"]),
         list(request["needed"]),
         request["uid"],
@@ -178,7 +179,7 @@ def _become_student(request: dict[str, Any]) -> None:
         bool(request["namespaces"]),
         workdir,
     )
-    confine()
+    confined()
     os.chdir(workdir)  # again, now through the new mounts
     # every student process starts from the same random state, so a submission
     # that draws random numbers gets the same score on any worker and in any order
@@ -247,7 +248,7 @@ def main() -> None:
     # imported now, once, so that every child starts with them loaded
     import numpy  # noqa: F401
 
-    from grader import sandbox, sandbox_worker  # noqa: F401
+    from grader.sandbox import confine, worker  # noqa: F401
 
     serve(socket.socket(fileno=int(sys.argv[1])))
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.record import Array
+from grader.gradcheck.result import Array
 
 
 @dataclass(frozen=True)

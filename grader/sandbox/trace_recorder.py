@@ -1,4 +1,4 @@
-"""The student's side of a traced call (see ``grader.replay``).
+"""The student's side of a traced call (see ``grader.sandbox.trace_replay``).
 
 The trusted grader asks the student's process to run a piece of *given* code
 (a training loop) itself. While it runs, every outermost call of a task
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any, BinaryIO
 
-from grader import wire
+from grader.sandbox import wire
 
 MAX_ENTRIES = 100_000
 

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from grader.check import Budget, check_function, check_layer, check_loss
-from grader.compare import Tolerance
-from grader.record import CheckResult, Status
+from grader.gradcheck.api import Budget, check_function, check_layer, check_loss
+from grader.gradcheck.metrics import Tolerance
+from grader.gradcheck.result import CheckResult, Status
 
 
 @dataclass(frozen=True)

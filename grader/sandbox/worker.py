@@ -1,7 +1,7 @@
 """The student's side of the sandbox: import the submission and run the
 calls the trusted grader asks for, exchanging only plain data.
 
-Run in a child of ``grader.forkserver`` once it has confined itself; it
+Run in a child of ``grader.sandbox.forkserver`` once it has confined itself; it
 never sees the reference, the tests or the scores.
 """
 
@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from grader import recorder, wire
+from grader.sandbox import trace_recorder as recorder
+from grader.sandbox import wire
 
 PACKAGE = "submission"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from grader.batch import BatchError, Row, grade_job
+from grader.batch.grade import BatchError, Row, grade_job
 
 
 def dask_executor(address: str) -> Callable[[list[tuple[Any, ...]]], Iterator[Row]]:
@@ -44,6 +44,6 @@ def dask_executor(address: str) -> Callable[[list[tuple[Any, ...]]], Iterator[Ro
 
 
 def _one_blas_thread() -> None:
-    from grader.batch import _worker_init
+    from grader.batch.grade import _worker_init
 
     _worker_init()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from grader.record import Array, Element, Metrics
+from grader.gradcheck.result import Array, Element, Metrics
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 
 _ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(str(Path(__file__).parent)),
+    loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
     autoescape=jinja2.select_autoescape(["html", "j2"]),
     undefined=jinja2.StrictUndefined,
 )
@@ -46,7 +46,7 @@ def _bars(histogram: list[int], maximum: float) -> list[dict[str, Any]]:
 
 
 def render_summary(summary: dict[str, Any]) -> str:
-    template = _ENV.get_template("summary.html.j2")
+    template = _ENV.get_template("summary.html")
     clusters = [
         {**c, "words": CODE_WORDS.get(c["diagnosis"], c["diagnosis"].replace("_", " "))}
         for c in summary["clusters"]

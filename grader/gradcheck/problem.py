@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from grader.mistakes import Context
-from grader.record import Array
-from grader.structure import Structure
-from grader.validate import unpack
+from grader.gradcheck.mistakes import Context
+from grader.gradcheck.result import Array
+from grader.gradcheck.structure import Structure
+from grader.gradcheck.validate import unpack
 
 
 @dataclass(frozen=True)

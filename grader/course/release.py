@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from grader import templates
+from grader.course import templates
 
 INSTALL = """# Installing the grader
 

@@ -19,9 +19,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader import __version__, templates
-from grader import session as sessions
-from grader.intake import Submission, collect, lay_out, safe_id
+from grader import __version__
+from grader.batch.intake import Submission, collect, lay_out, safe_id
+from grader.course import templates
+from grader.results import session as sessions
 
 UID_BASE = 200_000
 JOURNAL = "journal.jsonl"
@@ -173,7 +174,7 @@ def _run_pytest(
         "-p",
         "no:cacheprovider",
         "-p",
-        "grader.plugin",
+        "grader.plugin.hooks",
         # no unraisable/thread-exception hunting: it runs five full garbage
         # collections per session, half the fixed cost of a submission
         "-p",
@@ -360,7 +361,7 @@ def run(
     course.check()
     _preflight()
     out.mkdir(parents=True, exist_ok=True)
-    from grader.sandbox import isolation
+    from grader.sandbox.confine import isolation
 
     subs, warnings = collect(paths)
     for warning in [*isolation().notes, *warnings]:  # what confinement is missing, first
@@ -394,7 +395,7 @@ def run(
     finally:
         shutil.rmtree(work_root, ignore_errors=True)
     ordered = [rows[j.id] for j in jobs if j.id in rows]
-    from grader.gradebook import write_gradebook, write_summary
+    from grader.batch.gradebook import write_gradebook, write_summary
 
     write_gradebook(out, ordered, course.assignment, canvas=options.canvas)
     write_summary(out, ordered, course.assignment)
@@ -404,7 +405,7 @@ def run(
 def _preflight() -> None:
     """Students' processes can be started here, or the whole batch stops with
     the reason (rather than every submission ending as an error)."""
-    from grader.forkserver import ForkServer, ForkServerError
+    from grader.sandbox.forkserver import ForkServer, ForkServerError
 
     try:
         ForkServer().close()

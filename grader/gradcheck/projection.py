@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from grader.compare import Tolerance
-from grader.numeric import CBRT_EPS, Counter, directional, scale_of
-from grader.record import Array, Element
+from grader.gradcheck.finite_diff import CBRT_EPS, Counter, directional, scale_of
+from grader.gradcheck.metrics import Tolerance
+from grader.gradcheck.result import Array, Element
 
 SHRINK = (1e-2, 1e-4)  # re-measure a disagreeing projection at these smaller steps
 

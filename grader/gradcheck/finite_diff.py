@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.record import Array
-from grader.structure import Structure
+from grader.gradcheck.result import Array
+from grader.gradcheck.structure import Structure
 
 CBRT_EPS = float(np.finfo(np.float64).eps) ** (1.0 / 3.0)
 EPS = float(np.finfo(np.float64).eps)

@@ -22,9 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from grader import replay, templates, wire
-from grader.sandbox import Sandbox
-from grader.submission import Module, SubmissionError
+from grader.course import templates
+from grader.plugin.student import Module, SubmissionError
+from grader.sandbox import trace_replay as replay
+from grader.sandbox import wire
+from grader.sandbox.process import Sandbox
 
 _counter = itertools.count()
 
@@ -115,7 +117,7 @@ class TrustedStudent:
                     setattr(module, name, replacement)
 
     def _install_drivers(self) -> None:
-        """Given code that can reach a task runs traced (see ``grader.replay``)."""
+        """Given code that can reach a task runs traced (see ``grader.sandbox.trace_replay``)."""
         targets = {f"{t.module}.{t.qualname}" for t in self._tasks}
         self._targets = sorted(targets)
         for target, original in replay.drivers(self._modules, targets).items():

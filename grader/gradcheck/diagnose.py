@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-from grader.compare import normwise
-from grader.mistakes import FORMULAS, TRANSPOSED, Context, candidates
-from grader.record import Array, Diagnosis
+from grader.gradcheck.metrics import normwise
+from grader.gradcheck.mistakes import FORMULAS, TRANSPOSED, Context, candidates
+from grader.gradcheck.result import Array, Diagnosis
 
 EXPLAINS = 1e-4  # normwise error under which a hypothesis explains the data
 

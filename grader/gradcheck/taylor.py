@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.numeric import EPS, Counter, scale_of, weighted_loss
-from grader.record import Array, Taylor
+from grader.gradcheck.finite_diff import EPS, Counter, scale_of, weighted_loss
+from grader.gradcheck.result import Array, Taylor
 
 STEPS = (1e-2, 5e-3, 2.5e-3)
 

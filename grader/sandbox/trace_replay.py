@@ -5,7 +5,7 @@ A training loop in the given code calls the student's backward once per step,
 so grading it call by call costs hundreds of round trips. Instead, when the
 trusted worker enters given code that can reach a task ("a driver"), it
 first asks the student's process to run its own copy of that driver with the
-same arguments, recording (see ``grader.recorder``). That process streams the
+same arguments, recording (see ``grader.sandbox.trace_recorder``). That process streams the
 reply to each outermost task call, keyed by the hash of the request the
 grader would send. The grader then runs its trusted copy as always; at each
 task call it builds the request itself, and takes the streamed reply only if
@@ -21,8 +21,8 @@ from __future__ import annotations
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
-from grader import wire
-from grader.sandbox import Sandbox, SandboxDied
+from grader.sandbox import wire
+from grader.sandbox.process import Sandbox, SandboxDied
 
 
 class Trace:

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from grader import session as sessions
-from grader.compare import Tolerance
-from grader.errors import describe, student_frames
-from grader.harness import Checker, GradientCheckFailed, NotAttempted
-from grader.submission import Student, SubmissionError
-from grader.terminal import scoreboard
+from grader.gradcheck.metrics import Tolerance
+from grader.gradcheck.tracebacks import describe, student_frames
+from grader.plugin.checker import Checker, GradientCheckFailed, NotAttempted
+from grader.plugin.scoreboard import scoreboard
+from grader.plugin.student import Student, SubmissionError
+from grader.results import session as sessions
 
 RECORD = "backprop_grader"
 
@@ -115,7 +115,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"backprop-grader: grading {where}",
     ]
     if option(config, "reference") is not None:  # grading mode: say what confinement is missing
-        from grader.sandbox import isolation
+        from grader.sandbox.confine import isolation
 
         lines += [f"backprop-grader: warning: {note}" for note in isolation().notes]
     return lines
@@ -159,8 +159,9 @@ def _open(config: pytest.Config, path: Path) -> Any:
     reference = option(config, "reference")
     if reference is None:
         return Student(path)
-    from grader.sandbox import Limits, Sandbox
-    from grader.trusted import TrustedStudent
+    from grader.plugin.grading_student import TrustedStudent
+    from grader.sandbox.confine import Limits
+    from grader.sandbox.process import Sandbox
 
     ref = (Path(config.invocation_params.dir) / reference).resolve()
     hide = [ref] + [Path(p) for p in (option(config, "hide") or "").split(",") if p]
