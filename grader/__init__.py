@@ -3,7 +3,12 @@ name the mistake, score it and report it."""
 
 from __future__ import annotations
 
+from importlib import metadata
+
 from grader.gradcheck.api import Budget, check_function, check_layer, check_loss
+from grader.gradcheck.codes import Code
+from grader.gradcheck.failure import GradientCheckFailed, LayerCheck
+from grader.gradcheck.inputs import DIMS, random_array
 from grader.gradcheck.metrics import Tolerance
 from grader.gradcheck.result import (
     CheckResult,
@@ -25,19 +30,23 @@ from grader.gradcheck.structure import (
     Structure,
 )
 
-__version__ = "0.1.0"
+__version__ = metadata.version("backprop-grader")
 
 __all__ = [
     "DENSE",
+    "DIMS",
     "ELEMENTWISE",
     "ROWS",
     "Blocks",
     "Budget",
     "CheckResult",
+    "Code",
     "Dense",
     "Diagnosis",
     "Element",
     "Elementwise",
+    "GradientCheckFailed",
+    "LayerCheck",
     "Metrics",
     "Probe",
     "Status",
@@ -49,4 +58,5 @@ __all__ = [
     "check_function",
     "check_layer",
     "check_loss",
+    "random_array",
 ]

@@ -14,16 +14,9 @@ from typing import Any
 
 
 def _demo(args: argparse.Namespace) -> int:
-    folder = Path(args.examples).resolve()
-    if not (folder / "checker" / "catalogue.py").is_file():
-        print(
-            f"grader demo: no checker catalogue at {folder / 'checker'}; run it from the "
-            "repository root or pass --examples PATH/TO/examples",
-            file=sys.stderr,
-        )
-        return 2
-    sys.path.insert(0, str(folder.parent))
-    catalogue: Any = importlib.import_module(f"{folder.name}.checker.catalogue")
+    # the catalogue of examples/checker, shipped in the wheel as grader.catalogue
+    catalogue: Any = importlib.import_module("grader.catalogue.catalogue")
+
     rows, records, surprises = [], [], 0
     for outcome in catalogue.run_all(seed=args.seed):
         result = outcome.result
@@ -184,11 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="check the bundled catalogue of right and wrong backward functions",
-        description="Check every backward function in examples/checker and print the "
-        "diagnosis of each.",
-    )
-    demo.add_argument(
-        "--examples", default="examples", help="the examples folder (default: ./examples)"
+        description="Check every backward function of the bundled catalogue (examples/checker "
+        "in the repository) and print the diagnosis of each.",
     )
     demo.add_argument("--seed", type=int, default=0, help="seed for inputs and probes")
     demo.add_argument("--json", metavar="FILE", help="also write every result record as JSON")

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import examples.checker.right
-import examples.checker.wrong  # noqa: F401  (registers the entries)
-from examples.checker import network
-from examples.checker.forwards import FORWARDS, LOSSES, inputs
-from examples.checker.registry import ENTRIES, Entry
 from grader import CheckResult, check_layer, check_loss
+
+from . import network, right, wrong  # noqa: F401  (importing them registers the entries)
+from .forwards import FORWARDS, LOSSES, inputs
+from .registry import ENTRIES, Entry
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.gradcheck.inputs import DIMS, random_array
+from grader import DIMS, random_array
 
 N, D, H, C = DIMS["N"], DIMS["D"], DIMS["H"], DIMS["C"]
 

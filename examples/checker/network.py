@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from examples.checker.registry import Entry
-from grader import CheckResult, check_function
-from grader.gradcheck.inputs import random_array
+from grader import CheckResult, check_function, random_array
+
+from .registry import Entry
 
 N, D, H, C = 6, 5, 7, 4
 REG = 0.1

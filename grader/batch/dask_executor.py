@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from grader.batch.grade import BatchError, Row, grade_job
+from grader.batch.records import BatchError, Row
+from grader.batch.worker import grade_job, worker_init
 
 
 def dask_executor(address: str) -> Callable[[list[tuple[Any, ...]]], Iterator[Row]]:
@@ -31,7 +32,7 @@ def dask_executor(address: str) -> Callable[[list[tuple[Any, ...]]], Iterator[Ro
         except OSError as exc:
             raise BatchError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         try:
-            client.run(_one_blas_thread)
+            client.run(worker_init)
             futures = [client.submit(grade_job, *args, pure=False) for args in arguments]
             completed: Any = distributed.as_completed
             for future in completed(futures):
@@ -41,9 +42,3 @@ def dask_executor(address: str) -> Callable[[list[tuple[Any, ...]]], Iterator[Ro
             client.close()
 
     return execute
-
-
-def _one_blas_thread() -> None:
-    from grader.batch.grade import _worker_init
-
-    _worker_init()

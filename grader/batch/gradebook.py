@@ -12,6 +12,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from grader.results.gradescope import diagnosis_code_of, status_of
+
 
 class RowLike(Protocol):
     id: str
@@ -96,10 +98,11 @@ def summarize(out: Path, rows: Sequence[RowLike], assignment: str) -> dict[str, 
         for test in data.get("tests", []):
             counts = passes.setdefault(test["name"], [0, 0])
             counts[1] += 1
-            counts[0] += test.get("status") == "passed"
-            tags = test.get("tags", [])
-            if test.get("status") != "passed" and len(tags) > 2:
-                key = (str(test["number"]), test["name"].split(":")[0], str(tags[2]))
+            passed = status_of(test) == "passed"
+            counts[0] += passed
+            code = diagnosis_code_of(test)
+            if not passed and code is not None:
+                key = (str(test["number"]), test["name"].split(":")[0], code)
                 members = clusters.setdefault(key, [])
                 if row.id not in members:
                     members.append(row.id)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
+from grader.gradcheck.codes import Code
 from grader.gradcheck.metrics import normwise
 from grader.gradcheck.mistakes import FORMULAS, TRANSPOSED, Context, candidates
 from grader.gradcheck.result import Array, Diagnosis
@@ -28,14 +29,14 @@ def _near(value: float, target: float) -> bool:
     return abs(value - target) <= 1e-3 * abs(target)
 
 
-def _factor_words(c: float, batch: int | None) -> tuple[str, str] | None:
+def _factor_words(c: float, batch: int | None) -> tuple[Code, str] | None:
     """(code, phrase) for a known scale factor c = got / expected."""
-    named: list[tuple[float, str, str]] = [
-        (-1.0, "sign_flip", "has the wrong sign everywhere: check the order of a subtraction"),
-        (2.0, "extra_factor_2", "is twice the right value: drop the extra factor 2"),
+    named: list[tuple[float, Code, str]] = [
+        (-1.0, Code.SIGN_FLIP, "has the wrong sign everywhere: check the order of a subtraction"),
+        (2.0, Code.EXTRA_FACTOR_2, "is twice the right value: drop the extra factor 2"),
         (
             0.5,
-            "missing_factor_2",
+            Code.MISSING_FACTOR_2,
             "is half the right value: the factor 2 from the square (d/dx x**2 = 2x) is missing",
         ),
     ]
@@ -43,23 +44,23 @@ def _factor_words(c: float, batch: int | None) -> tuple[str, str] | None:
         named += [
             (
                 float(batch),
-                "missing_1_over_n",
+                Code.MISSING_1_OVER_N,
                 f"is N = {batch} times too large: divide by the batch size N (missing 1/N)",
             ),
             (
                 1.0 / batch,
-                "extra_1_over_n",
+                Code.EXTRA_1_OVER_N,
                 f"is N = {batch} times too small: it is divided by N twice (or averaged "
                 "where the loss already averages)",
             ),
             (
                 -float(batch),
-                "sign_flip_missing_1_over_n",
+                Code.SIGN_FLIP_MISSING_1_OVER_N,
                 f"has the wrong sign and is N = {batch} times too large",
             ),
             (
                 -1.0 / batch,
-                "sign_flip_extra_1_over_n",
+                Code.SIGN_FLIP_EXTRA_1_OVER_N,
                 f"has the wrong sign and is N = {batch} times too small",
             ),
         ]
@@ -78,11 +79,11 @@ def scale(name: str, got: Array, expected: Array, batch: int | None) -> Diagnosi
     if not explains(got, c * expected) or abs(c - 1.0) <= 1e-6:
         return None
     if abs(c) < 1e-12 or not got.any():
-        return Diagnosis("zero", f"{name} is all zeros; it should not be", name, {"factor": c})
+        return Diagnosis(Code.ZERO, f"{name} is all zeros; it should not be", name, {"factor": c})
     words = _factor_words(c, batch)
     if words is None:
         return Diagnosis(
-            "constant_factor",
+            Code.CONSTANT_FACTOR,
             f"{name} is the right gradient times {c:.4g}: look for a wrong constant factor",
             name,
             {"factor": c},
@@ -101,7 +102,7 @@ def transposed(name: str, got: Array, expected: Array, kind: str | None) -> Diag
         fix = f"you computed {wrong} instead of {right}"
     else:
         fix = f"return its transpose ({name}.T) or swap the order of the product"
-    return Diagnosis("transposed", f"{name} has the right values but transposed: {fix}", name)
+    return Diagnosis(Code.TRANSPOSED, f"{name} has the right values but transposed: {fix}", name)
 
 
 def regularization(
@@ -125,18 +126,18 @@ def regularization(
         return Diagnosis(words[0], message, name, evidence)
     if abs(b) < 1e-6:
         message = f"{name} is missing the regularization gradient: add reg * {name[1:]}"
-        return Diagnosis("reg_missing", message, name, evidence)
+        return Diagnosis(Code.REG_MISSING, message, name, evidence)
     if _near(b, 2.0):
         message = f"{name} adds the regularization gradient twice: add reg * {name[1:]} once"
-        return Diagnosis("reg_doubled", message, name, evidence)
+        return Diagnosis(Code.REG_DOUBLED, message, name, evidence)
     if _near(b, 0.5):
         message = (
             f"{name} adds 0.5 * reg * {name[1:]}; the derivative of "
             f"0.5 * reg * sum({name[1:]}**2) is reg * {name[1:]}"
         )
-        return Diagnosis("reg_halved", message, name, evidence)
+        return Diagnosis(Code.REG_HALVED, message, name, evidence)
     message = f"{name} scales the regularization gradient by {b:.3g} instead of 1"
-    return Diagnosis("reg_scaled", message, name, evidence)
+    return Diagnosis(Code.REG_SCALED, message, name, evidence)
 
 
 def bias_shape(name: str, got: Array, expected: Array, ctx: Context) -> Diagnosis | None:
@@ -146,7 +147,7 @@ def bias_shape(name: str, got: Array, expected: Array, ctx: Context) -> Diagnosi
     param = name[1:]
     if got.size == expected.size and explains(got.reshape(expected.shape), expected):
         return Diagnosis(
-            "bias_shape",
+            Code.BIAS_SHAPE,
             f"{name} has the right values but shape {got.shape} instead of {expected.shape}: "
             "reshape it (check keepdims=True)",
             name,
@@ -156,21 +157,21 @@ def bias_shape(name: str, got: Array, expected: Array, ctx: Context) -> Diagnosi
         return None
     if got.shape == dout.shape and explains(got.sum(axis=0), expected):
         return Diagnosis(
-            "bias_not_summed",
+            Code.BIAS_NOT_SUMMED,
             f"{name} was not summed over the batch: use dout.sum(axis=0), one value per "
             f"entry of {param}",
             name,
         )
     if got.size == dout.shape[0] and explains(got.ravel(), dout.sum(axis=1)):
         return Diagnosis(
-            "bias_wrong_axis",
+            Code.BIAS_WRONG_AXIS,
             f"{name} is summed over axis 1 (the features) instead of axis 0 (the batch): "
             "use dout.sum(axis=0)",
             name,
         )
     if got.size == 1 and np.isclose(float(got.ravel()[0]), float(dout.sum())):
         return Diagnosis(
-            "bias_summed_all",
+            Code.BIAS_SUMMED_ALL,
             f"{name} is summed over every axis: sum over the batch only, dout.sum(axis=0)",
             name,
         )
@@ -226,14 +227,14 @@ def diagnose(
         return found
     if got.shape != expected.shape:
         return Diagnosis(
-            "wrong_shape",
+            Code.WRONG_SHAPE,
             f"{name} has shape {got.shape} but {param} has shape {expected.shape}; a gradient "
             "always has the shape of what it differentiates",
             name,
         )
     text = pattern(name, wrong if wrong is not None else np.ones(got.shape, bool), ctx)
     return Diagnosis(
-        "unrecognised",
+        Code.UNRECOGNISED,
         f"{name} is wrong in a way we do not recognise: {text}",
         name,
         {"normwise_rel": normwise(got, expected)},

@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from grader.gradcheck import probes as hygiene
 from grader.gradcheck import projection as screen
+from grader.gradcheck.codes import Code
 from grader.gradcheck.diagnose import diagnose, explains, regularization, scale
 from grader.gradcheck.finite_diff import Counter, gradient
 from grader.gradcheck.metrics import Tolerance, compare, metrics, normwise, worst
@@ -31,6 +32,14 @@ from grader.gradcheck.taylor import taylor_test
 from grader.gradcheck.tracebacks import describe
 from grader.gradcheck.validate import Returned, validate
 
+# a failed hygiene probe, by the probe's name
+PROBE_CODES = {
+    "inputs_unchanged": Code.MODIFIED_INPUT,
+    "uses_dout": Code.DOUT_IGNORED,
+    "linear_in_dout": Code.NOT_LINEAR_IN_DOUT,
+    "deterministic": Code.NONDETERMINISTIC,
+}
+
 
 def run(
     problem: Problem, rng: np.random.Generator, tol: Tolerance | None, budget: Budget
@@ -42,23 +51,23 @@ def run(
     except NotImplementedError as exc:
         detail = str(exc).strip()
         message = f"{problem.function} is not attempted yet" + (f" ({detail})" if detail else "")
-        diagnosis = Diagnosis("not_attempted", message)
+        diagnosis = Diagnosis(Code.NOT_ATTEMPTED, message)
         return _result(problem, Status.NOT_ATTEMPTED, diagnosis, (), (), start)
     except Exception as exc:  # student code may raise anything
         text = describe(exc, problem.backward, problem.function, root=problem.source)
-        diagnosis = Diagnosis("exception", text)
+        diagnosis = Diagnosis(Code.EXCEPTION, text)
         return _result(problem, Status.ERROR, diagnosis, (), (), start)
     if raw is None:
         message = f"{problem.function} returned None: it is not attempted yet"
         return _result(
-            problem, Status.NOT_ATTEMPTED, Diagnosis("not_attempted", message), (), (), start
+            problem, Status.NOT_ATTEMPTED, Diagnosis(Code.NOT_ATTEMPTED, message), (), (), start
         )
 
     probes = [_mutation_probe(problem, first_args)]
     parts = problem.unpack(raw)
     if isinstance(parts, str):
         return _result(
-            problem, Status.FAILED, Diagnosis("wrong_return", parts), (), tuple(probes), start
+            problem, Status.FAILED, Diagnosis(Code.WRONG_RETURN, parts), (), tuple(probes), start
         )
     returned = [
         validate(grad, part, problem.like[param], param)
@@ -189,16 +198,16 @@ def _check_tensor(
     x = problem.values[param]
     shape = tuple(x.shape)
     tolerance = tol or Tolerance.for_dtype(dtype_of(problem.like[param]))
-    if item.problem == "not_attempted":
-        diagnosis = Diagnosis("not_attempted", item.message, grad)
+    if item.problem is Code.NOT_ATTEMPTED:
+        diagnosis = Diagnosis(Code.NOT_ATTEMPTED, item.message, grad)
         return TensorCheck(grad, param, shape, Status.NOT_ATTEMPTED, "none", diagnosis=diagnosis), 0
     if item.value is None:
-        diagnosis = Diagnosis(item.problem or "invalid", item.message, grad)
+        diagnosis = Diagnosis(item.problem or Code.INVALID, item.message, grad)
         return TensorCheck(grad, param, shape, Status.FAILED, "none", diagnosis=diagnosis), 0
     f = Counter(lambda value: problem.evaluate(param, value))
     got = item.value
     structure = problem.structures.get(param)
-    if item.problem == "shape":
+    if item.problem is Code.WRONG_SHAPE:
         return _check_shape(problem, grad, param, got, f, structure, rng, tolerance, budget)
     if structure is not None or x.size <= budget.dense_max:
         tensor = _check_exact(problem, grad, param, got, f, structure or DENSE, tolerance)
@@ -338,7 +347,7 @@ def _diagnose_projected(
         return found
     fraction = float(sampled_wrong.mean()) if sampled_wrong.size else 1.0
     return Diagnosis(
-        "unrecognised",
+        Code.UNRECOGNISED,
         f"{grad} is wrong in a way we do not recognise: about {fraction:.0%} of sampled "
         f"elements are wrong (normwise error {normwise(projected, measured):.2g})",
         grad,
@@ -365,7 +374,7 @@ def _check_shape(
         p = screen.project(f, x, problem.dout, problem.out0, rng, budget.probes)
         is_transposed = got.shape == x.shape[::-1] and explains(p.of(got.T), p.measured)
         diagnosis = Diagnosis(
-            "transposed" if is_transposed else "wrong_shape",
+            Code.TRANSPOSED if is_transposed else Code.WRONG_SHAPE,
             f"{grad} has shape {got.shape} but {param} has shape {x.shape}"
             + ("; its values are the right gradient transposed" if is_transposed else ""),
             grad,
@@ -382,15 +391,11 @@ def _verdict(
     if not attempted:
         missing = ", ".join(t.name for t in tensors)
         return Status.NOT_ATTEMPTED, Diagnosis(
-            "not_attempted", f"{problem.function} returned no gradients yet ({missing} are None)"
+            Code.NOT_ATTEMPTED, f"{problem.function} returned no gradients yet ({missing} are None)"
         )
     for probe in probes:
         if not probe.passed:
-            code = {
-                "inputs_unchanged": "modified_input",
-                "uses_dout": "dout_ignored",
-                "deterministic": "nondeterministic",
-            }.get(probe.name, probe.name)
+            code = PROBE_CODES[probe.name]
             return Status.FAILED, Diagnosis(code, probe.message)
     for t in tensors:
         if t.status is not Status.PASSED:

@@ -30,20 +30,6 @@ def away_from(x: Array, points: Sequence[float] = (0.0,), margin: float = 0.05) 
     return x
 
 
-def without_ties(x: Array, axis: int = -1, margin: float = 0.05) -> Array:
-    """Spread entries along ``axis`` so no two are within ``margin`` (relative
-    to x's scale) of each other; the order of the values is kept."""
-    x = np.array(x, dtype=np.float64, copy=True)
-    scale = float(np.sqrt(np.mean(np.square(x)))) or 1.0
-    moved = np.moveaxis(x, axis, -1)
-    order = np.argsort(moved, axis=-1)
-    ranked = np.take_along_axis(moved, order, axis=-1)
-    gaps = np.diff(ranked, axis=-1)
-    ranked[..., 1:] = ranked[..., :1] + np.cumsum(np.maximum(gaps, margin * scale), axis=-1)
-    np.put_along_axis(moved, order, ranked, axis=-1)
-    return np.moveaxis(moved, -1, axis)
-
-
 def random_array(
     shape: Sequence[int],
     rng: np.random.Generator,

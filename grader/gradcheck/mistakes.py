@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.gradcheck.codes import Code
 from grader.gradcheck.result import Array
 
 
@@ -39,7 +40,7 @@ class Context:
 class Candidate:
     """A wrong gradient a student might have computed."""
 
-    code: str
+    code: Code
     grad: str
     value: Array
     message: str
@@ -73,19 +74,19 @@ def _sigmoid_mistakes(ctx: Context) -> list[Candidate]:
     right = "use out * (1 - out), where out = sigmoid(x)"
     return [
         Candidate(
-            "sigmoid_of_preactivation",
+            Code.SIGMOID_OF_PREACTIVATION,
             g,
             dout * x * (1 - x),
             f"{g} uses x * (1 - x) on the pre-activation x; {right}",
         ),
         Candidate(
-            "sigmoid_half_preactivation",
+            Code.SIGMOID_HALF_PREACTIVATION,
             g,
             dout * out * (1 - x),
             f"{g} uses sigmoid(x) * (1 - x), mixing the output and the input; {right}",
         ),
         Candidate(
-            "sigmoid_applied_twice",
+            Code.SIGMOID_APPLIED_TWICE,
             g,
             dout * twice * (1 - twice),
             f"{g} applies sigmoid to the activation again (sigmoid_prime(out)); out is "
@@ -103,19 +104,19 @@ def _tanh_mistakes(ctx: Context) -> list[Candidate]:
     right = "use 1 - out**2, where out = tanh(x)"
     return [
         Candidate(
-            "tanh_of_preactivation",
+            Code.TANH_OF_PREACTIVATION,
             g,
             dout * (1 - x**2),
             f"{g} uses 1 - x**2 on the pre-activation x; {right}",
         ),
         Candidate(
-            "tanh_applied_twice",
+            Code.TANH_APPLIED_TWICE,
             g,
             dout * (1 - np.tanh(out) ** 2),
             f"{g} applies tanh to the activation again (1 - tanh(out)**2); {right}",
         ),
         Candidate(
-            "tanh_missing_square",
+            Code.TANH_MISSING_SQUARE,
             g,
             dout * (1 - out),
             f"{g} uses 1 - out instead of 1 - out**2; {right}",
@@ -132,19 +133,19 @@ def _relu_mistakes(ctx: Context) -> list[Candidate]:
     right = f"keep dout where x > 0 and set it to 0 elsewhere: {g} = dout * (x > 0)"
     return [
         Candidate(
-            "relu_mask_on_dout",
+            Code.RELU_MASK_ON_DOUT,
             g,
             dout * (dout > 0),
             f"{g} masks with dout > 0, the wrong tensor; {right}",
         ),
         Candidate(
-            "relu_mask_inverted",
+            Code.RELU_MASK_INVERTED,
             g,
             dout * (x < 0),
             f"{g} keeps dout where x < 0, the inverted inequality; {right}",
         ),
         Candidate(
-            "relu_no_mask",
+            Code.RELU_NO_MASK,
             g,
             dout.copy(),
             f"{g} passes dout through without the ReLU mask; {right}",
@@ -162,19 +163,19 @@ def _leaky_relu_mistakes(ctx: Context) -> list[Candidate]:
     right = f"{g} = dout where x > 0 and alpha * dout (alpha = {alpha:g}) elsewhere"
     return [
         Candidate(
-            "leaky_relu_missing_slope",
+            Code.LEAKY_RELU_MISSING_SLOPE,
             g,
             dout * (x > 0),
             f"{g} is 0 where x < 0, like a plain ReLU; {right}",
         ),
         Candidate(
-            "leaky_relu_slopes_swapped",
+            Code.LEAKY_RELU_SLOPES_SWAPPED,
             g,
             dout * np.where(x > 0, alpha, 1.0),
             f"{g} has the two slopes swapped; {right}",
         ),
         Candidate(
-            "relu_mask_on_dout",
+            Code.RELU_MASK_ON_DOUT,
             g,
             dout * np.where(dout > 0, 1.0, alpha),
             f"{g} chooses the slope from dout instead of x; {right}",
@@ -195,14 +196,14 @@ def _softmax_mistakes(ctx: Context) -> list[Candidate]:
     grad = next(iter(ctx.inputs))
     return [
         Candidate(
-            "softmax_no_onehot",
+            Code.SOFTMAX_NO_ONEHOT,
             f"d{grad}",
             probs / n,
             f"d{grad} is probs / N: subtract 1 at each row's correct class "
             "(probs[range(N), y] -= 1) before dividing by N",
         ),
         Candidate(
-            "softmax_onehot_wrong_class",
+            Code.SOFTMAX_ONEHOT_WRONG_CLASS,
             f"d{grad}",
             (probs - onehot[:, ::-1]) / n,
             f"d{grad} subtracts 1 at the wrong column; use probs[range(N), y] -= 1",
@@ -219,7 +220,7 @@ def _bce_mistakes(ctx: Context) -> list[Candidate]:
     n = p.shape[0]
     return [
         Candidate(
-            "bce_logit_gradient",
+            Code.BCE_LOGIT_GRADIENT,
             f"d{grad}",
             (p - y) / n,
             f"d{grad} is (p - y) / N, the gradient with respect to the logits; with "

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from grader.gradcheck.codes import Code
+
 Array = NDArray[np.float64]
 
 
@@ -69,12 +71,16 @@ class Metrics:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """The most likely mistake, in one sentence, with the numbers behind it."""
+    """The most likely mistake, in one sentence, with the numbers behind it.
+    ``code`` is one of ``Code`` (a plain string naming one is converted)."""
 
-    code: str
+    code: Code
     message: str
     tensor: str | None = None
     evidence: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", Code(self.code))
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,7 @@ class CheckResult:
 
 
 def _jsonable(value: Any, error_maps: bool) -> Any:
-    if isinstance(value, Status):
+    if isinstance(value, Enum):
         return value.value
     if isinstance(value, float | np.floating):
         f = float(value)

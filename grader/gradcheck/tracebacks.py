@@ -14,6 +14,23 @@ from typing import Any
 _GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
+class RaisedElsewhere(Exception):
+    """An exception the student's code raised in another process, already
+    described and located there: ``description`` reads "KeyError: 'W1' (at
+    net.py:12 in backward: `...`)", ``trace()`` gives the student's frames."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+    def trace(self) -> str:
+        return ""
+
+
+class ProcessEnded(Exception):
+    """The process running the student's code ended; ``str()`` says why."""
+
+
 @dataclass(frozen=True)
 class Frame:
     filename: str
@@ -77,10 +94,9 @@ def describe(
     root: Path | None = None,
 ) -> str:
     """One line: what was raised, and where in the student's code."""
-    remote = getattr(exc, "student_description", None)
-    if isinstance(remote, str):  # raised in the sandbox, already located
-        return f"{name} raised {remote}"
-    if type(exc).__name__ == "SandboxDied":
+    if isinstance(exc, RaisedElsewhere):  # raised in the student's process, already located
+        return f"{name} raised {exc.description}"
+    if isinstance(exc, ProcessEnded):
         return str(exc)
     frame = student_frame(exc, function, root)
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from grader.gradcheck.codes import Code
 from grader.gradcheck.result import Array
 
 
@@ -27,14 +28,24 @@ class Returned:
 
     name: str
     value: Array | None
-    problem: str | None = None
+    problem: Code | None = None
     message: str = ""
 
 
+class Opaque:
+    """Stands for a value that could not be brought into this process as data
+    (an object of the student's process); ``type_name`` names its type."""
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+    def __repr__(self) -> str:
+        return f"<unsupported value of type {self.type_name}>"
+
+
 def _type_name(value: object) -> str:
-    sent = getattr(value, "type_name", None)
-    if type(value).__name__ == "Unsupported" and isinstance(sent, str):
-        return sent  # a value the sandbox could not send as data
+    if isinstance(value, Opaque):
+        return value.type_name
     kind = type(value)
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
@@ -62,7 +73,7 @@ def unpack(returned: object, names: Sequence[str], function: str) -> list[object
 def validate(name: str, value: object, like: Array, param: str) -> Returned:
     """Check one gradient against the parameter it belongs to."""
     if value is None:
-        return Returned(name, None, "not_attempted", f"{name} was not computed (got None)")
+        return Returned(name, None, Code.NOT_ATTEMPTED, f"{name} was not computed (got None)")
     if type(value) in (float, np.float64, np.float32, np.float16):
         value = np.asarray(value)  # a plain scalar is data; judge its shape below
     if type(value) is not np.ndarray:
@@ -70,14 +81,14 @@ def validate(name: str, value: object, like: Array, param: str) -> Returned:
             return Returned(
                 name,
                 None,
-                "type",
+                Code.TYPE,
                 f"{name} is a {_type_name(value)} (an ndarray subclass); return a plain numpy "
                 "array, e.g. np.asarray(...)",
             )
         return Returned(
             name,
             None,
-            "type",
+            Code.TYPE,
             f"{name} is a {_type_name(value)}, not a numpy array; return an np.ndarray of "
             f"shape {like.shape}",
         )
@@ -85,7 +96,7 @@ def validate(name: str, value: object, like: Array, param: str) -> Returned:
         return Returned(
             name,
             None,
-            "dtype",
+            Code.DTYPE,
             f"{name} has dtype {value.dtype}; it must be a floating array like {param} "
             f"({like.dtype})",
         )
@@ -93,14 +104,14 @@ def validate(name: str, value: object, like: Array, param: str) -> Returned:
         return Returned(
             name,
             np.array(value, dtype=np.float64),
-            "shape",
+            Code.WRONG_SHAPE,
             f"{name} has shape {value.shape} but {param} has shape {like.shape}",
         )
     if value.dtype != like.dtype:
         return Returned(
             name,
             None,
-            "dtype",
+            Code.DTYPE,
             f"{name} has dtype {value.dtype} but {param} is {like.dtype}; keep the dtype of "
             f"the inputs (avoid mixing in {value.dtype} arrays)",
         )
@@ -112,7 +123,7 @@ def validate(name: str, value: object, like: Array, param: str) -> Returned:
         return Returned(
             name,
             None,
-            "non_finite",
+            Code.NON_FINITE,
             f"{name} has {len(bad)} {kinds} value(s), first at {list(first)}; look for a "
             "division by zero, log(0) or an overflowing exp",
         )

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from grader.course import templates
+from grader.gradcheck.tracebacks import RaisedElsewhere
 from grader.plugin.student import Module, SubmissionError
 from grader.sandbox import trace_replay as replay
 from grader.sandbox import wire
@@ -36,7 +37,7 @@ class RemoteNotAttempted(NotImplementedError):
     is not attempted (read as such by the checker and the plugin)."""
 
 
-class StudentError(Exception):
+class StudentError(RaisedElsewhere):
     """An exception raised by the student's code in the sandbox."""
 
     def __init__(self, error: dict[str, Any]) -> None:
@@ -51,10 +52,7 @@ class StudentError(Exception):
                 if code
                 else (f" (at {name}:{line} in {function})")
             )
-        self.student_description = (
-            f"{self.kind}: {self.detail}{where}" if self.detail else (f"{self.kind}{where}")
-        )
-        super().__init__(self.student_description)
+        super().__init__(f"{self.kind}: {self.detail}{where}" if self.detail else self.kind + where)
 
     def trace(self) -> str:
         return "\n".join(

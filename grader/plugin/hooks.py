@@ -17,12 +17,16 @@ from typing import Any
 
 import pytest
 
+from grader.gradcheck.failure import GradientCheckFailed, NotAttempted
 from grader.gradcheck.metrics import Tolerance
-from grader.gradcheck.tracebacks import describe, student_frames
-from grader.plugin.checker import Checker, GradientCheckFailed, NotAttempted
+from grader.gradcheck.result import Status
+from grader.gradcheck.tracebacks import ProcessEnded, RaisedElsewhere, describe, student_frames
+from grader.plugin.checker import Checker
 from grader.plugin.scoreboard import scoreboard
 from grader.plugin.student import Student, SubmissionError
+from grader.results import gradescope
 from grader.results import session as sessions
+from grader.results.outcome import TestOutcome, TestStatus
 
 RECORD = "backprop_grader"
 
@@ -52,7 +56,7 @@ MARKER = (
 
 @dataclass
 class State:
-    records: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: dict[str, TestOutcome] = field(default_factory=dict)
     students: dict[Path, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
@@ -232,38 +236,36 @@ def _not_attempted(exc: BaseException) -> str | None:
 
 def _outcome(
     item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None]
-) -> tuple[str, str, str | None]:
+) -> tuple[TestStatus, str, str | None]:
     """(status, one-line message, short failure text to show instead of pytest's)."""
     if report.passed:
-        return "passed", "passed", None
+        return TestStatus.PASSED, "passed", None
     if report.skipped:
-        return "skipped", "skipped", None
+        return TestStatus.SKIPPED, "skipped", None
     exc = call.excinfo.value if call.excinfo is not None else None
     if exc is None:
-        return "failed", "failed", None
+        return TestStatus.FAILED, "failed", None
     absent = _not_attempted(exc)
     if absent is not None:
-        return "not attempted", absent, absent
+        return TestStatus.NOT_ATTEMPTED, absent, absent
     if isinstance(exc, GradientCheckFailed):
-        status = "error" if exc.result.status.value == "error" else "failed"
-        return status, exc.result.message, str(exc)
-    if isinstance(exc, SubmissionError):
-        return "error", str(exc), str(exc)
+        errored = exc.result.status is Status.ERROR
+        return (TestStatus.ERROR if errored else TestStatus.FAILED), exc.result.message, str(exc)
+    if isinstance(exc, SubmissionError | ProcessEnded):
+        return TestStatus.ERROR, str(exc), str(exc)
     if isinstance(exc, AssertionError):
         first = (str(exc).strip().splitlines() or ["assertion failed"])[0]
-        return "failed", first, None
+        return TestStatus.FAILED, first, None
+    if isinstance(exc, RaisedElsewhere):
+        text = f"your code raised {exc.description}"
+        trace = exc.trace()
+        return TestStatus.ERROR, text, f"{text}\n{trace}" if trace else text
     student = item.stash.get(STUDENT, None)
-    if hasattr(exc, "student_description"):
-        text = f"your code raised {exc.student_description}"
-        trace = exc.trace() if hasattr(exc, "trace") else ""
-        return "error", text, f"{text}\n{trace}" if trace else text
-    if type(exc).__name__ == "SandboxDied":
-        return "error", str(exc), str(exc)
     if student is None:
-        return "error", describe(exc, None, "the test"), None
+        return TestStatus.ERROR, describe(exc, None, "the test"), None
     text = describe(exc, None, "your code", root=student.path)
     frames = student_frames(exc, student.path)
-    return "error", text, f"{text}\n{frames}" if frames else text
+    return TestStatus.ERROR, text, f"{text}\n{frames}" if frames else text
 
 
 @pytest.hookimpl(wrapper=True)
@@ -284,26 +286,25 @@ def pytest_runtest_makereport(
     handle = item.stash.get(STUDENT, None)
     sandbox = vars(handle).get("sandbox") if handle is not None else None
     sandboxed = sandbox.output_since() if sandbox is not None else ("", "")
-    diagnosis = next((c["diagnosis"] for c in checks if c["diagnosis"]), None)
-    record = {
-        "nodeid": item.nodeid,
-        "line": item.location[1] or 0,
-        "name": item.name,
-        "task": task,
-        "task_name": task_name,
-        "score": points if status == "passed" else 0.0,
-        "max_score": points,
-        "status": status,
-        "hidden": hidden,
-        "message": message,
-        "diagnosis": diagnosis,
-        "checks": checks,
-        "artifacts": dict(checker.artifacts) if checker else {},
-        "stdout": report.capstdout + sandboxed[0],
-        "stderr": report.capstderr + sandboxed[1],
-        "duration": report.duration,
-    }
-    report.user_properties.append((RECORD, record))
+    outcome = TestOutcome(
+        nodeid=item.nodeid,
+        name=item.name,
+        task=task,
+        task_name=task_name,
+        max_score=points,
+        status=status,
+        message=message,
+        hidden=hidden,
+        line=item.location[1] or 0,
+        diagnosis=next((c["diagnosis"] for c in checks if c["diagnosis"]), None),
+        checks=checks,
+        artifacts=dict(checker.artifacts) if checker else {},
+        stdout=report.capstdout + sandboxed[0],
+        stderr=report.capstderr + sandboxed[1],
+        duration=report.duration,
+    )
+    # as plain data: xdist carries user_properties between processes
+    report.user_properties.append((RECORD, outcome.to_dict()))
     return report
 
 
@@ -329,8 +330,8 @@ class Collector:
         state = self.config.stash[STATE]
         for key, value in report.user_properties:
             if key == RECORD and isinstance(value, dict):
-                state.records = [r for r in state.records if r["nodeid"] != value["nodeid"]]
-                state.records.append(value)
+                outcome = TestOutcome.from_dict(value)
+                state.outcomes[outcome.nodeid] = outcome
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if hasattr(self.config, "workerinput"):
@@ -369,7 +370,7 @@ class Collector:
 
 def _session(config: pytest.Config) -> dict[str, Any] | None:
     state = config.stash[STATE]
-    if not state.records:
+    if not state.outcomes:
         return None
     given = submission_path(config)
     if option(config, "name"):
@@ -379,7 +380,7 @@ def _session(config: pytest.Config) -> dict[str, Any] | None:
     else:
         where = str(next(iter(state.students))) if state.students else str(config.rootpath)
     return sessions.build(
-        state.records,
+        state.outcomes.values(),
         submission=where,
         assignment=option(config, "assignment"),
         seed=seed_of(config),
@@ -393,7 +394,7 @@ def _write_outputs(config: pytest.Config, results: dict[str, Any]) -> list[str]:
     if json_path:
         path = Path(json_path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, json.dumps(sessions.gradescope(results), indent=2, allow_nan=False))
+        _atomic_write(path, json.dumps(gradescope.results_json(results), indent=2, allow_nan=False))
         written.append(str(path))
     report_path = option(config, "report")
     if report_path:

@@ -132,12 +132,6 @@ def check(value: object, next_id: Callable[[], str]) -> CheckView:
     )
 
 
-def _failed(tensors: list[Mapping[str, Any]], next_id: Callable[[], str]) -> list[TensorView]:
-    """The wrong gradients that have something to show: an error map or worst elements."""
-    views = [_tensor(t, next_id) for t in tensors if not status(t.get("status")).ok]
-    return [v for v in views if v.heatmap is not None or v.worst]
-
-
 def _cost(data: Mapping[str, Any]) -> str:
     evaluations = coerce.integer(data.get("evaluations"))
     seconds = fmt.seconds(data.get("seconds"))

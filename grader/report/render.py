@@ -22,7 +22,7 @@ def render_report(results: Mapping[str, Any], *, show_hidden: bool = False) -> s
     TA view), where they appear in full, labelled hidden.
     """
     view = page(results, show_hidden=show_hidden)
-    return _environment().get_template("report.html").render(page=view, css=stylesheet())
+    return environment().get_template("report.html").render(page=view, css=stylesheet())
 
 
 @functools.cache
@@ -34,7 +34,8 @@ def stylesheet() -> str:
 
 
 @functools.cache
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The one jinja environment of every page (autoescaped, strict)."""
     env = Environment(
         loader=PackageLoader("grader.report", "templates"),
         autoescape=select_autoescape(default_for_string=True, default=True),

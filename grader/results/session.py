@@ -1,14 +1,15 @@
-"""Turn per-test records into a graded session: task totals, the score, and
-the Gradescope ``results.json``. Everything here is plain data in, plain data
-out, so the plugin, the HTML report and batch grading share it."""
+"""Turn per-test outcomes into a graded session: task totals and the score.
+The session is plain data (what the report, the scoreboard and results.json
+read), so the plugin and batch grading share it."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-TestRecord = dict[str, Any]
+from grader.results.outcome import TestOutcome, TestStatus
+
 Session = dict[str, Any]
 
 
@@ -17,39 +18,40 @@ def _task_key(task_id: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p for p in task_id.split("."))
 
 
-def task_status(tests: list[TestRecord]) -> str:
-    statuses = {t["status"] for t in tests}
-    earned = sum(t["score"] for t in tests)
-    if statuses <= {"passed", "skipped"} and "passed" in statuses:
+def task_status(tests: list[TestOutcome]) -> str:
+    """passed, not attempted, partial, error or failed."""
+    statuses = {t.status for t in tests}
+    earned = sum(t.score for t in tests)
+    if statuses <= {TestStatus.PASSED, TestStatus.SKIPPED} and TestStatus.PASSED in statuses:
         return "passed"
-    if statuses <= {"not attempted", "skipped"}:
+    if statuses <= {TestStatus.NOT_ATTEMPTED, TestStatus.SKIPPED}:
         return "not attempted"
     if earned > 0:
         return "partial"
-    return "error" if "error" in statuses else "failed"
+    return "error" if TestStatus.ERROR in statuses else "failed"
 
 
-def tasks_of(tests: Iterable[TestRecord]) -> list[dict[str, Any]]:
+def tasks_of(tests: Iterable[TestOutcome]) -> list[dict[str, Any]]:
     """One row per task: points earned/possible, status, the first problem."""
-    grouped: dict[str, list[TestRecord]] = {}
+    grouped: dict[str, list[TestOutcome]] = {}
     for test in tests:
-        grouped.setdefault(test["task"], []).append(test)
+        grouped.setdefault(test.task, []).append(test)
     rows = []
     for task_id in sorted(grouped, key=_task_key):
         members = grouped[task_id]
-        failing = [t for t in members if t["status"] not in ("passed", "skipped")]
-        public = [t for t in failing if not t.get("hidden")]
+        failing = [t for t in members if t.status not in (TestStatus.PASSED, TestStatus.SKIPPED)]
+        public = [t for t in failing if not t.hidden]
         message = ""
         if public:  # a public failure explains the task; a hidden one must not leak
-            message = public[0]["message"]
+            message = public[0].message
         elif failing:
             message = "hidden test failed"
         rows.append(
             {
                 "id": task_id,
-                "name": members[0]["task_name"],
-                "score": sum(t["score"] for t in members),
-                "max_score": sum(t["max_score"] for t in members),
+                "name": members[0].task_name,
+                "score": sum(t.score for t in members),
+                "max_score": sum(t.max_score for t in members),
                 "status": task_status(members),
                 "message": message,
             }
@@ -58,7 +60,7 @@ def tasks_of(tests: Iterable[TestRecord]) -> list[dict[str, Any]]:
 
 
 def build(
-    tests: Iterable[TestRecord],
+    tests: Iterable[TestOutcome],
     *,
     submission: str,
     assignment: str | None,
@@ -68,12 +70,7 @@ def build(
     """The session results that every renderer reads."""
     ordered = sorted(
         tests,
-        key=lambda t: (
-            _task_key(t["task"]),
-            t["nodeid"].split("::")[0],
-            t.get("line", 0),
-            t["nodeid"],
-        ),
+        key=lambda t: (_task_key(t.task), t.nodeid.split("::")[0], t.line, t.nodeid),
     )
     tasks = tasks_of(ordered)
     return {
@@ -85,42 +82,5 @@ def build(
         "max_score": sum(t["max_score"] for t in tasks),
         "execution_time": round(execution_time, 3),
         "tasks": tasks,
-        "tests": ordered,
-    }
-
-
-def gradescope(session: Mapping[str, Any]) -> dict[str, Any]:
-    """Gradescope's results.json: score, max_score, execution_time, output,
-    tests[] (name, number, score, max_score, status, output, tags,
-    visibility). Hidden tests are shown only after the due date."""
-    tests = []
-    for t in session["tests"]:
-        output = t["message"]
-        diagnosis = t.get("diagnosis")
-        if diagnosis and diagnosis.get("message") and diagnosis["message"] not in output:
-            output += f"\n{diagnosis['message']}"
-        tests.append(
-            {
-                "name": f"Task {t['task']} {t['task_name']}: {t['name']}",
-                "number": t["task"],
-                "score": t["score"],
-                "max_score": t["max_score"],
-                "status": "passed" if t["status"] == "passed" else "failed",
-                "output": output,
-                "tags": [f"task {t['task']}", t["status"]]
-                + ([d["code"]] if (d := diagnosis) else []),
-                "visibility": "after_due_date" if t.get("hidden") else "visible",
-            }
-        )
-    lines = [
-        f"Task {row['id']} {row['name']}: {row['score']:g}/{row['max_score']:g} {row['status']}"
-        for row in session["tasks"]
-    ]
-    return {
-        "score": session["score"],
-        "max_score": session["max_score"],
-        "execution_time": session["execution_time"],
-        "output": "\n".join(lines),
-        "tests": tests,
-        "extra_data": {"backprop_grader": {k: v for k, v in session.items() if k != "tests"}},
+        "tests": [t.to_dict() for t in ordered],
     }

@@ -231,5 +231,3 @@ def confinement(
             os.setuid(uid)
 
     return confine
-
-

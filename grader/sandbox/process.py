@@ -22,6 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from grader.gradcheck.tracebacks import ProcessEnded
 from grader.sandbox import forkserver, wire
 from grader.sandbox.channel import Channel, Expired
 from grader.sandbox.confine import Limits, isolation, needed_paths
@@ -30,7 +31,7 @@ OUTPUT_TAIL = 16 * 1024
 F_SETPIPE_SZ, PIPE_SIZE = 1031, 1 << 20
 
 
-class SandboxDied(Exception):
+class SandboxDied(ProcessEnded):
     """The student's process ended or was killed; ``str()`` says why."""
 
 

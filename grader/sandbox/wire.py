@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from grader.gradcheck.validate import Opaque
+
 MAX_MESSAGE = 512 * 1024 * 1024
 MAX_DEPTH = 16
 DTYPE_KINDS = "biuf"
@@ -28,14 +30,8 @@ class WireError(Exception):
     """A message that is not well-formed data (too big, too deep, bad type)."""
 
 
-class Unsupported:
+class Unsupported(Opaque):
     """A value the other side could not send as data."""
-
-    def __init__(self, type_name: str) -> None:
-        self.type_name = type_name
-
-    def __repr__(self) -> str:
-        return f"<unsupported value of type {self.type_name}>"
 
 
 class Ref:

@@ -124,9 +124,17 @@ def test_gradescope_json(homework):
         "output",
         "tags",
         "visibility",
+        "extra_data",
     }
     assert first["number"] == "1.1" and first["status"] == "failed"
     assert "transposed" in first["tags"]
+    # our own readers use the documented extra_data, never a tag's position
+    assert first["extra_data"]["task"] == "1.1"
+    assert first["extra_data"]["status"] == "failed"
+    assert first["extra_data"]["diagnosis"]["code"] == "transposed"
+    assert "transposed" in first["extra_data"]["diagnosis"]["message"]
+    relu = next(t for t in data["tests"] if t["extra_data"]["task"] == "1.2")
+    assert relu["extra_data"]["status"] == "not attempted"
     hidden = next(t for t in data["tests"] if t["number"] == "1.5")
     assert hidden["visibility"] == "after_due_date"
 
@@ -221,7 +229,7 @@ def test_seed_changes_inputs_but_not_verdicts(homework):
 NETWORK = """
 import numpy as np
 import pytest
-from grader.plugin.checker import LayerCheck
+from grader import LayerCheck
 
 
 def affine_forward(x, w):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.gradcheck.inputs import random_array
+from grader import random_array
 
 NAMES = {
     "4.1": "sigmoid_prime",

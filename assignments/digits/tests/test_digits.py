@@ -13,9 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import Status, check_layer
-from grader.gradcheck.inputs import random_array
-from grader.plugin.checker import GradientCheckFailed
+from grader import GradientCheckFailed, Status, check_layer, random_array
 
 N, D, H, C = 3, 5, 7, 4  # distinct sizes, so a transposed gradient cannot hide
 BATCH = 6  # samples in the OR-network checks (its layers are 3-4-1)

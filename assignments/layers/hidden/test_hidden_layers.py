@@ -9,8 +9,7 @@ import copy
 import numpy as np
 import pytest
 
-from grader import ROWS, Blocks
-from grader.gradcheck.inputs import random_array
+from grader import ROWS, Blocks, random_array
 
 NAMES = {
     "1.1": "linear_backward",

@@ -8,9 +8,7 @@ import copy
 import numpy as np
 import pytest
 
-from grader import ROWS, Blocks
-from grader.gradcheck.inputs import random_array
-from grader.plugin.checker import LayerCheck
+from grader import ROWS, Blocks, LayerCheck, random_array
 
 N, D, H, C = 3, 5, 7, 4  # distinct sizes, so a transposed gradient cannot hide
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.gradcheck.inputs import random_array
+from grader import random_array
 
 REG = 0.01  # the seed's reg_lambda
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.gradcheck.inputs import random_array
+from grader import random_array
 
 
 def random_params(rng, X, h, k):

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.gradcheck.inputs import random_array
+from grader import random_array
 
 N, D, H, K = 5, 2, 7, 3  # distinct sizes, so a transposed gradient cannot hide
 REG = 0.1  # large enough that a wrong regularization gradient stands out

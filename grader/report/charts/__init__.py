@@ -9,6 +9,16 @@ from __future__ import annotations
 
 from grader.report.charts.boundary import Boundary, decision_boundary
 from grader.report.charts.heatmap import Heatmap, heatmap
+from grader.report.charts.histogram import Histogram, histogram
 from grader.report.charts.loss_curve import LossCurve, loss_curve
 
-__all__ = ["Boundary", "Heatmap", "LossCurve", "decision_boundary", "heatmap", "loss_curve"]
+__all__ = [
+    "Boundary",
+    "Heatmap",
+    "Histogram",
+    "LossCurve",
+    "decision_boundary",
+    "heatmap",
+    "histogram",
+    "loss_curve",
+]

@@ -1,6 +1,6 @@
 import pytest
 
-from grader.gradcheck.inputs import random_array
+from grader import random_array
 
 
 @pytest.mark.task("1.2", points=1, name="square_backward", hidden=True)

@@ -1,6 +1,6 @@
 import pytest
 
-from grader.gradcheck.inputs import random_array
+from grader import random_array
 
 
 @pytest.mark.task("1.1", points=3, name="linear_backward")

@@ -1,0 +1,182 @@
+"""The trusted worker's side of batch grading: lay one submission over the
+template, run the course's tests on it in grading mode (the plugin puts the
+student's code in a sandbox), and write its results atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from grader.batch.intake import Submission, lay_out
+from grader.batch.records import Course, Job, Options, Row
+from grader.course import templates
+from grader.results import gradescope
+from grader.results import session as sessions
+from grader.results.outcome import TestOutcome, TestStatus
+
+
+def grade_job(
+    job: Job, course: Course, out: Path, work_root: Path, options: Options, hide: list[str]
+) -> Row:
+    """Grade one submission (in a trusted worker process) and write its files."""
+    start = time.perf_counter()
+    target = out / job.id
+    target.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{job.id}.", dir=out))
+    notes: list[str] = []
+    try:
+        if job.problem is None:
+            work = work_root / job.id
+            notes = lay_out(Submission(job.id, job.origin, job.files), course.template, work)
+            _run_pytest(job, course, work, staging, options, hide)
+            shutil.rmtree(work, ignore_errors=True)
+        if not (staging / "results.json").exists():
+            _write_unreadable(job, course, staging)
+        elif notes:
+            _add_notes(staging / "results.json", notes)
+        for name in ("results.json", "report.html"):
+            if (staging / name).exists():
+                os.replace(staging / name, target / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    data = json.loads((target / "results.json").read_text())
+    extra = data.get("extra_data", {}).get("backprop_grader", {})
+    status = "problem" if job.problem else _overall(extra.get("tasks", []))
+    return Row(
+        job.id,
+        job.digest,
+        float(data["score"]),
+        float(data["max_score"]),
+        status,
+        time.perf_counter() - start,
+        job.origin,
+        notes,
+    )
+
+
+def _overall(tasks: list[dict[str, Any]]) -> str:
+    statuses = {t.get("status") for t in tasks}
+    if statuses == {"passed"}:
+        return "passed"
+    if statuses == {"not attempted"}:
+        return "not attempted"
+    return "error" if statuses == {"error"} else "graded"
+
+
+def _run_pytest(
+    job: Job, course: Course, work: Path, staging: Path, options: Options, hide: list[str]
+) -> None:
+    import pytest
+
+    paths = [str(course.folder / "tests")]
+    if course.hidden.is_dir():
+        paths.append(str(course.hidden))
+    args = [
+        *paths,
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "grader.plugin.hooks",
+        # no unraisable/thread-exception hunting: it runs five full garbage
+        # collections per session, half the fixed cost of a submission
+        "-p",
+        "no:unraisableexception",
+        "-p",
+        "no:threadexception",
+        # nobody reads pytest's own failure text here (the records carry the
+        # messages); its long tracebacks parse every source file involved
+        "--tb=native",
+        f"--rootdir={course.folder}",
+        "-c",
+        str(course.folder / "pytest.ini"),
+        f"--grader-submission={work}",
+        f"--grader-reference={course.reference}",
+        f"--grader-uid={job.uid}",
+        f"--grader-hide={','.join(hide)}",
+        f"--grader-timeout={options.timeout}",
+        f"--grader-memory={options.memory_mb}",
+        f"--grader-assignment={course.assignment}",
+        f"--grader-name={job.id}",
+        f"--grader-json={staging / 'results.json'}",
+        f"--grader-report={staging / 'report.html'}",
+    ]
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _no_autoload():
+        pytest.main(args, plugins=[])
+
+
+@contextlib.contextmanager
+def _no_autoload() -> Iterator[None]:
+    """Only our plugin (and what the course's pytest.ini asks for with -p):
+    a plugin that happens to be installed where the TA grades must not change
+    the order, the timing or the outcome of the tests."""
+    old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
+
+
+def _add_notes(path: Path, notes: list[str]) -> None:
+    """Say in the results what intake did (transcoding, file placement)."""
+    data = json.loads(path.read_text())
+    data["output"] = "\n".join(f"note: {n}" for n in notes) + "\n" + data.get("output", "")
+    data.setdefault("extra_data", {}).setdefault("backprop_grader", {})["notes"] = notes
+    path.write_text(json.dumps(data, indent=2, allow_nan=False))
+
+
+def _write_unreadable(job: Job, course: Course, staging: Path) -> None:
+    """A submission that could not be read or run still gets its results:
+    every task at zero, with the reason."""
+    reason = job.problem or "grading stopped before any test ran"
+    outcomes = [
+        TestOutcome(
+            nodeid=task.id,
+            name=task.name,
+            task=task.id,
+            task_name=task.name,
+            max_score=task.points,
+            status=TestStatus.ERROR,
+            message=reason,
+        )
+        for task in templates.tasks(course.reference)
+    ]
+    results = sessions.build(
+        outcomes, submission=job.origin, assignment=course.assignment, seed=0, execution_time=0.0
+    )
+    text = json.dumps(gradescope.results_json(results), indent=2, allow_nan=False)
+    (staging / "results.json").write_text(text)
+    try:
+        from grader.report import render_report
+
+        (staging / "report.html").write_text(render_report(results))
+    except ImportError:
+        pass
+
+
+def worker_init() -> None:
+    """Trusted workers: one BLAS thread each (a spinning multi-threaded BLAS
+    starves the students' processes on a small machine). numpy is already
+    loaded, so the limit is applied at runtime."""
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    os.environ["OMP_NUM_THREADS"] = "1"
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+def grade_star(arguments: tuple[Any, ...]) -> Row:
+    return grade_job(*arguments)
