@@ -139,7 +139,7 @@ def cpu_split(rounds: int = 2) -> dict:
     kill = sandbox.Sandbox.kill
 
     def measured_kill(self: sandbox.Sandbox) -> None:
-        if self.pid is not None and self._exit_code(0) is None:
+        if self.pid is not None and self.exit_code(0) is None:
             fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
             student_cpu[0] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         kill(self)

@@ -30,7 +30,10 @@ from grader.gradcheck.structure import (
     Structure,
 )
 
-__version__ = metadata.version("backprop-grader")
+try:
+    __version__ = metadata.version("backprop-grader")
+except metadata.PackageNotFoundError:  # the sandbox's jail sees the package's code only
+    __version__ = "unknown"
 
 __all__ = [
     "DENSE",

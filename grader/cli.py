@@ -117,9 +117,10 @@ def _release(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from grader.batch.grade import BatchError, Course, Options, run
 
-    if args.workers < 1 or args.timeout <= 0 or args.memory < 64:
+    if args.workers < 1 or args.timeout <= 0 or args.memory < 64 or args.budget <= 0:
         print(
-            "grader grade: --workers must be >= 1, --timeout > 0 and --memory >= 64 (MB)",
+            "grader grade: --workers must be >= 1, --timeout > 0, --memory >= 64 (MB) and "
+            "--budget > 0",
             file=sys.stderr,
         )
         return 2
@@ -128,9 +129,17 @@ def _grade(args: argparse.Namespace) -> int:
         workers=args.workers,
         timeout=args.timeout,
         memory_mb=args.memory,
+        budget=args.budget,
         force=args.force,
         canvas=args.canvas,
+        sandbox=not args.no_sandbox,
     )
+    if args.no_sandbox:
+        print(
+            "grader grade: warning: --no-sandbox: students' code runs with your rights and "
+            "can read, change or delete your files",
+            file=sys.stderr,
+        )
     out = Path(args.out)
     start = time.perf_counter()
     try:
@@ -238,7 +247,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--memory",
         type=int,
         default=2048,
-        help="memory limit of a submission's process in MB (default 2048)",
+        help="memory limit of a submission in MB: each process's address space, and all its "
+        "processes together where cgroups can be had (default 2048)",
+    )
+    grade.add_argument(
+        "--budget",
+        type=float,
+        default=900.0,
+        help="seconds of wall and of CPU time all calls into one submission may take together "
+        "(default 900)",
+    )
+    grade.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="grade without the bubblewrap jail (unsafe: only for code you trust, or where "
+        "bubblewrap cannot run; said on every run)",
     )
     grade.add_argument(
         "--force",

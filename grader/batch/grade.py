@@ -19,14 +19,12 @@ from grader.batch.journal import append_journal, read_journal
 from grader.batch.records import BatchError, Course, Job, Options, Row
 from grader.batch.worker import grade_job, grade_star, worker_init
 
-UID_BASE = 200_000
-
 
 def plan(subs: list[Submission], course_digest: str) -> list[Job]:
     jobs = []
-    for index, sub in enumerate(sorted(subs, key=lambda s: s.id)):
+    for sub in sorted(subs, key=lambda s: s.id):
         digest = hashlib.sha256((sub.digest() + course_digest).encode()).hexdigest()
-        jobs.append(Job(sub.id, sub.origin, sub.files, sub.problem, digest, UID_BASE + index))
+        jobs.append(Job(sub.id, sub.origin, sub.files, sub.problem, digest))
     return jobs
 
 
@@ -67,12 +65,15 @@ def run(
 ) -> list[Row]:
     """Grade every submission under ``paths``; returns one row per submission."""
     course.check()
-    _preflight()
+    _preflight(options)
     out.mkdir(parents=True, exist_ok=True)
     from grader.sandbox.confine import isolation
 
     subs, warnings = collect(paths)
-    for warning in [*isolation().notes, *warnings]:  # what confinement is missing, first
+    for warning in [
+        *isolation(options.sandbox).notes,
+        *warnings,
+    ]:  # what confinement is missing, first
         log(f"warning: {warning}")
     jobs = plan(subs, course.digest())
     done = {} if options.force else read_journal(out)
@@ -82,16 +83,7 @@ def run(
         log(f"resuming: {skipped} submissions already graded (use --force to regrade)")
     work_root = Path(tempfile.mkdtemp(prefix="grader-work-"))
     work_root.chmod(0o711)
-    hide = sorted(
-        {str(course.hidden), str(course.reference), str(out.resolve())}
-        | {
-            str(Path(j.origin.split(":")[0]).resolve().parent)
-            for j in jobs
-            if Path(j.origin.split(":")[0]).exists()
-        }
-    )
-    hide = [h for h in hide if Path(h).is_dir() and not _contains(Path(h), course.folder)]
-    arguments = [(job, course, out, work_root, options, hide) for job in todo]
+    arguments = [(job, course, out, work_root, options) for job in todo]
     progress = Progress(len(todo))
     rows = {j.id: done[j.id] for j in jobs if j.id in done and j not in todo}
     try:
@@ -110,13 +102,16 @@ def run(
     return ordered
 
 
-def _preflight() -> None:
-    """Students' processes can be started here, or the whole batch stops with
-    the reason (rather than every submission ending as an error)."""
-    from grader.sandbox.forkserver import ForkServer, ForkServerError
+def _preflight(options: Options) -> None:
+    """Students' processes can be started here (in their jail, unless
+    --no-sandbox), or the whole batch stops with the reason, rather than every
+    submission ending as an error."""
+    from grader.sandbox.confine import Limits
+    from grader.sandbox.forkserver import ForkServer, ForkServerError, Setup
 
+    limits = Limits(memory_mb=options.memory_mb)
     try:
-        ForkServer().close()
+        ForkServer(Setup.of(limits, options.sandbox, None)).close()
     except (ForkServerError, OSError) as exc:
         raise BatchError(f"grader grade: {exc}") from None
 

@@ -64,8 +64,10 @@ class Options:
     workers: int = 1
     timeout: float = 30.0
     memory_mb: int = 2048
+    budget: float = 900.0  # seconds all calls of one submission may take
     force: bool = False
     canvas: bool = False
+    sandbox: bool = True  # False: --no-sandbox
 
 
 @dataclass
@@ -75,7 +77,6 @@ class Job:
     files: dict[str, bytes]
     problem: str | None
     digest: str
-    uid: int
 
 
 @dataclass

@@ -5,10 +5,14 @@ student's code in a sandbox), and write its results atomically."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import json
+import multiprocessing
+import multiprocessing.util
 import os
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,11 +25,11 @@ from grader.course import templates
 from grader.results import gradescope
 from grader.results import session as sessions
 from grader.results.outcome import TestOutcome, TestStatus
+from grader.sandbox import forkserver
+from grader.sandbox.confine import PR_SET_PDEATHSIG
 
 
-def grade_job(
-    job: Job, course: Course, out: Path, work_root: Path, options: Options, hide: list[str]
-) -> Row:
+def grade_job(job: Job, course: Course, out: Path, work_root: Path, options: Options) -> Row:
     """Grade one submission (in a trusted worker process) and write its files."""
     start = time.perf_counter()
     target = out / job.id
@@ -36,7 +40,7 @@ def grade_job(
         if job.problem is None:
             work = work_root / job.id
             notes = lay_out(Submission(job.id, job.origin, job.files), course.template, work)
-            _run_pytest(job, course, work, staging, options, hide)
+            _run_pytest(job, course, work, staging, options)
             shutil.rmtree(work, ignore_errors=True)
         if not (staging / "results.json").exists():
             _write_unreadable(job, course, staging)
@@ -71,9 +75,7 @@ def _overall(tasks: list[dict[str, Any]]) -> str:
     return "error" if statuses == {"error"} else "graded"
 
 
-def _run_pytest(
-    job: Job, course: Course, work: Path, staging: Path, options: Options, hide: list[str]
-) -> None:
+def _run_pytest(job: Job, course: Course, work: Path, staging: Path, options: Options) -> None:
     import pytest
 
     paths = [str(course.folder / "tests")]
@@ -100,10 +102,10 @@ def _run_pytest(
         str(course.folder / "pytest.ini"),
         f"--grader-submission={work}",
         f"--grader-reference={course.reference}",
-        f"--grader-uid={job.uid}",
-        f"--grader-hide={','.join(hide)}",
+        f"--grader-sandbox={'on' if options.sandbox else 'off'}",
         f"--grader-timeout={options.timeout}",
         f"--grader-memory={options.memory_mb}",
+        f"--grader-budget={options.budget}",
         f"--grader-assignment={course.assignment}",
         f"--grader-name={job.id}",
         f"--grader-json={staging / 'results.json'}",
@@ -176,6 +178,12 @@ def worker_init() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+    if multiprocessing.parent_process() is not None:  # a pool's worker
+        # die with the coordinator (kill -9 included), and with it the jail
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        # a worker that ends normally stops its jail and removes its cgroup
+        multiprocessing.util.Finalize(None, forkserver.close_all, exitpriority=10)
 
 
 def grade_star(arguments: tuple[Any, ...]) -> Row:

@@ -29,7 +29,7 @@ from grader.gradcheck.result import (
 )
 from grader.gradcheck.structure import DENSE, Structure
 from grader.gradcheck.taylor import taylor_test
-from grader.gradcheck.tracebacks import describe
+from grader.gradcheck.tracebacks import ProcessEnded, describe
 from grader.gradcheck.validate import Returned, validate
 
 # a failed hygiene probe, by the probe's name
@@ -95,6 +95,8 @@ def _mutation_probe(problem: Problem, used: tuple[Any, ...]) -> Probe:
     where = ""
     try:
         problem.call(hygiene.frozen(problem.args))
+    except ProcessEnded:
+        raise
     except Exception as exc:  # the read-only rerun points at the writing line
         frame_text = describe(exc, problem.backward, problem.function, root=problem.source)
         if "(at " in frame_text:
@@ -120,6 +122,8 @@ def _repeat_probes(problem: Problem, first: list[Returned]) -> list[Probe]:
     def again(args: tuple[Any, ...]) -> dict[str, Array] | None:
         try:
             parts = problem.unpack(problem.call(args))
+        except ProcessEnded:
+            raise  # the student's process is gone: that is the verdict, not this probe
         except Exception:
             return None
         if isinstance(parts, str):

@@ -41,10 +41,13 @@ OPTIONS = {
     "tasks": "run only these tasks, a comma-separated list of task ids such as 1.2,1.3",
     "reference": "grading mode: run the given code from this reference folder and only the "
     "task functions of the submission, in a confined process",
-    "hide": "grading mode: comma-separated folders the student's process must not see "
-    "(hidden tests, outputs, other submissions)",
-    "uid": "grading mode: the user id the student's process runs as",
+    "sandbox": "grading mode: 'on' (default) runs the student's process in a bubblewrap jail; "
+    "'off' runs it without one (unsafe: it gets the grader's rights)",
+    "uid": "grading mode with --grader-sandbox=off, as root: the user id the student's "
+    "process runs as",
     "timeout": "grading mode: seconds one call into the student's code may take (default 30)",
+    "budget": "grading mode: seconds all calls into one submission's code may take together "
+    "(default 900)",
     "memory": "grading mode: address-space limit of the student's process in MB (default 2048)",
 }
 MARKER = (
@@ -121,8 +124,16 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if option(config, "reference") is not None:  # grading mode: say what confinement is missing
         from grader.sandbox.confine import isolation
 
-        lines += [f"backprop-grader: warning: {note}" for note in isolation().notes]
+        notes = isolation(sandboxed(config)).notes
+        lines += [f"backprop-grader: warning: {note}" for note in notes]
     return lines
+
+
+def sandboxed(config: pytest.Config) -> bool:
+    value = (option(config, "sandbox") or "on").lower()
+    if value not in ("on", "off"):
+        raise pytest.UsageError(f"--grader-sandbox must be 'on' or 'off', got {value!r}")
+    return value == "on"
 
 
 def submission_path(config: pytest.Config) -> Path | None:
@@ -168,13 +179,16 @@ def _open(config: pytest.Config, path: Path) -> Any:
     from grader.sandbox.process import Sandbox
 
     ref = (Path(config.invocation_params.dir) / reference).resolve()
-    hide = [ref] + [Path(p) for p in (option(config, "hide") or "").split(",") if p]
     uid = option(config, "uid")
     limits = Limits(
         wall_seconds=float(option(config, "timeout") or 30),
         memory_mb=int(option(config, "memory") or 2048),
+        total_wall_seconds=float(option(config, "budget") or 900),
+        total_cpu_seconds=float(option(config, "budget") or 900),
     )
-    sandbox = Sandbox(path, hide=hide, limits=limits, uid=int(uid) if uid else None)
+    sandbox = Sandbox(
+        path, limits=limits, sandbox=sandboxed(config), run_as=int(uid) if uid else None
+    )
     return TrustedStudent(ref, sandbox, path)
 
 

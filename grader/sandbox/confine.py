@@ -1,233 +1,211 @@
-"""Confine the student's process: namespaces that hide the course, a
-private scratch space, rlimits and its own user id. What the machine does
-not allow is reported in ``Isolation.notes`` rather than silently skipped."""
+"""Confine one submission's process inside the jail, and the limits it gets.
+
+The jail (``grader.sandbox.jail``) is shared by the submissions one trusted
+worker grades, one after the other. Each submission's process therefore
+splits off namespaces of its own before any of its code runs: a user
+namespace (no capabilities outside it), a PID namespace of which it is the
+init (when it ends, everything it started is killed by the kernel), and
+mount, IPC, UTS and network namespaces. In them it mounts a fresh tmpfs work
+folder and ``/tmp`` of a bounded size, hides the jail's ``/proc``, sets its
+rlimits, and drops every capability for good before importing the
+submission.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 import resource
-import sys
-import tempfile
+import signal
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
-MS_REC, MS_PRIVATE = 0x4000, 0x40000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND = 0x2, 0x4, 0x8, 0x1000
-MNT_DETACH = 0x2
+from grader.sandbox import cgroup, jail
+
+CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID = 0x10000000, 0x00020000, 0x20000000
+CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS = 0x08000000, 0x40000000, 0x04000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
+PR_SET_DUMPABLE, PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = (
+    4,
+    1,
+    24,
+    38,
+    47,
+)
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+CAPABILITY_VERSION_3 = 0x20080522
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-submission limits. ``wall_seconds`` bounds each call."""
+    """What one submission may use. Per process: ``cpu_seconds``,
+    ``memory_mb`` (address space), ``file_mb`` (one file, and each of its
+    stdout and stderr). Per submission: ``wall_seconds`` for one call,
+    ``total_wall_seconds`` and ``total_cpu_seconds`` over all of them,
+    ``memory_mb`` for all its processes together and ``processes`` (where
+    cgroups can be had), ``disk_mb`` for its work folder and for /tmp, and
+    ``messages`` replies."""
 
     cpu_seconds: int = 60
     memory_mb: int = 2048
     file_mb: int = 16
     processes: int = 32
     wall_seconds: float = 30.0
+    total_wall_seconds: float = 900.0
+    total_cpu_seconds: float = 900.0
+    disk_mb: int = 64
+    messages: int = 200_000
 
 
 @dataclass
 class Isolation:
-    """What confinement the machine allows; probed once per process."""
+    """How a submission's process is confined on this machine."""
 
-    namespaces: bool = False
-    own_uid: bool = False
+    jail: bool = False
+    cgroups: bool = False
     notes: list[str] = field(default_factory=list)
-
-
-_isolation: Isolation | None = None
-_RUNTIME: list[str] = []
-
-
-def needed_paths() -> list[str]:
-    """The interpreter's directories, as probed by ``isolation()``."""
-    return list(_RUNTIME)
 
 
 def _libc() -> Any:
     return ctypes.CDLL(None, use_errno=True)
 
 
-def _mount(source: str, target: str, kind: str | None, flags: int, data: str | None) -> None:
-    libc = _libc()
-    result = libc.mount(
-        source.encode(),
-        target.encode(),
-        kind.encode() if kind else None,
-        flags,
-        data.encode() if data else None,
-    )
+def _check(result: int, what: str) -> None:
     if result != 0:
-        raise OSError(ctypes.get_errno(), f"mount {target}")
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
-def _release(holder: str) -> None:
-    """Unmount a temporary mount point and remove it: it is a folder of the
-    host's file system, and one is made per student process."""
-    _libc().umount2(holder.encode(), MNT_DETACH)  # fails harmlessly on a plain folder
-    with contextlib.suppress(OSError):
-        os.rmdir(holder)
-
-
-def runtime_paths() -> list[str]:
-    """Directories the student's interpreter must be able to read."""
-    import site
-
-    import numpy
-
-    found = {sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parents[1])}
-    found.update(site.getsitepackages())
-    found.add(str(Path(numpy.__file__).resolve().parents[1]))
-    found.add(str(Path(__file__).resolve().parents[1]))  # this package (editable installs)
-    return sorted(p for p in found if os.path.isdir(p))
-
-
-def _blocking(path: str) -> str | None:
-    """The first ancestor of ``path`` that other users cannot traverse."""
-    current = Path("/")
-    for part in Path(path).parts[1:]:
-        if os.stat(current).st_mode & 0o005 != 0o005:
-            return str(current)
-        current = current / part
-    return None
-
-
-def _expose(needed: list[str], stage: str) -> None:
-    """Make ``needed`` readable by other users inside this mount namespace:
-    cover each untraversable ancestor with a 0755 tmpfs (hiding the rest of
-    it) and bind back only the needed subtrees."""
-    for _ in range(8):
-        blocked = sorted({b for p in needed if (b := _blocking(p)) is not None})
-        if not blocked:
-            return
-        top = blocked[0]
-        keep = sorted(
-            {
-                str(Path(top) / Path(p).relative_to(top).parts[0])
-                for p in needed
-                if p.startswith(top.rstrip("/") + "/")
-            }
-        )
-        os.makedirs(stage, exist_ok=True)
-        staged = []
-        for i, path in enumerate(keep):
-            spot = os.path.join(stage, str(i))
-            os.makedirs(spot, exist_ok=True)
-            _mount(path, spot, None, MS_BIND | MS_REC, None)
-            staged.append((spot, path))
-        _mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, "size=16k,mode=0755")
-        for spot, path in staged:
-            os.makedirs(path, exist_ok=True)
-            _mount(spot, path, None, MS_BIND | MS_REC, None)
-            _release(spot)
-        _release(stage)
-
-
-SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
-
-
-def _private_scratch(keep: list[str]) -> None:
-    """Fresh, small tmpfs over the shared scratch folders, so nothing the
-    student writes there outlives its process or reaches anyone else. The
-    paths in ``keep`` (its work folder, and the interpreter when it lives
-    under /tmp, as a CI checkout may) are bound back in at the same place,
-    with everything mounted inside them (so hidden folders stay hidden)."""
-    inside = sorted({p for p in keep if any(p == s or p.startswith(s + "/") for s in SCRATCH)})
-    tops = [p for p in inside if not any(p.startswith(o + "/") for o in inside if o != p)]
-    base = "/run" if os.path.isdir("/run") else "/var/tmp"
-    held = []
-    for path in tops:
-        holder = tempfile.mkdtemp(prefix=".grader-keep-", dir=base)
-        _mount(path, holder, None, MS_BIND | MS_REC, None)
-        held.append((holder, path))
-    for path in SCRATCH:
-        if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
-    for holder, path in held:
-        os.makedirs(path, exist_ok=True)
-        _mount(holder, path, None, MS_BIND | MS_REC, None)
-        _release(holder)
-
-
-def _unshare_and_hide(
-    hide: list[str], needed: list[str] | None = None, keep: str | None = None
-) -> None:
+def _mount(kind: str, target: str, flags: int, data: str) -> None:
     libc = _libc()
-    if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
-        raise OSError(ctypes.get_errno(), "unshare")
-    _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
-    if needed:
-        _expose(needed, f"/tmp/.grader-stage-{os.getpid()}")
-    for path in hide:
-        if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16k,mode=0755")
-    if keep is not None:  # last: it also covers whatever was hidden under /tmp
-        _private_scratch([keep, *(needed or _RUNTIME)])
+    _check(libc.mount(kind.encode(), target.encode(), kind.encode(), flags, data.encode()), target)
 
 
-def isolation() -> Isolation:
-    """Probe (once) whether namespaces and a separate user id are available."""
-    global _isolation
-    if _isolation is not None:
-        return _isolation
-    found = Isolation()
-    pid = os.fork()
-    if pid == 0:  # the probe child: try everything, report by exit code
-        code = 0
-        try:
-            _unshare_and_hide([])
-        except OSError:
-            code |= 1
-        try:
-            os.setgid(65534)
-            os.setuid(65534)
-        except OSError:
-            code |= 2
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
+def own_namespaces() -> None:
+    """Split off user, PID, mount, IPC, UTS and network namespaces. Returns in
+    a process whose parent is the new PID namespace's init; that init only
+    reaps and ends the way this process ends, and the process that called
+    stays outside, waits for the init and ends the same way. So killing the
+    caller kills the init, and with it everything the submission started;
+    and the submission's code never runs as an init (which ignores signals)."""
+    uid, gid = os.getuid(), os.getgid()
+    # the fork server is not dumpable (so a submission cannot read it), which
+    # would leave this process's /proc files to root: its own again
+    _check(_libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
+    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET
+    _check(_libc().unshare(flags | CLONE_NEWUTS), "unshare")
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"{uid} {uid} 1")
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"{gid} {gid} 1")
+    init = os.fork()
+    if init != 0:
+        _mirror(init)
+    _check(_libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    code = os.fork()
+    if code == 0:
+        return
+    _reap(code)
+
+
+def _reap(main: int) -> NoReturn:
+    """The namespace's init: reap every orphan until ``main`` ends, then exit
+    with its code, or 128 + its signal (an init cannot signal itself); the
+    kernel then kills whatever is left in the namespace."""
+    while True:
+        pid, status = os.waitpid(-1, 0)
+        if pid == main:
+            code = os.waitstatus_to_exitcode(status)
+            os._exit(code if code >= 0 else 128 - code)
+
+
+def _mirror(init: int) -> NoReturn:
+    """Wait for the init and end the way the submission's process ended."""
+    _, status = os.waitpid(init, 0)
     code = os.waitstatus_to_exitcode(status)
-    found.namespaces = not code & 1
-    found.own_uid = not code & 2
-    if not found.namespaces:
-        found.notes.append(
-            "no mount/network namespaces here (needs root or CAP_SYS_ADMIN): student code can "
-            "reach the network and read files its user can read; grade as root for full isolation"
-        )
-    if not found.own_uid:
-        found.notes.append("cannot switch user ids (not root): submissions run as the grading user")
-    _RUNTIME[:] = runtime_paths()
-    _isolation = found
-    return found
-
-
-def confinement(
-    hide: list[str],
-    needed: list[str],
-    uid: int | None,
-    limits: Limits,
-    namespaces: bool,
-    workdir: str,
-) -> Any:
-    """What the fork server's child runs to confine itself, before any student code
-    (a failure raises; the fork server leaves its traceback in the submission's log)."""
-
-    def confine() -> None:
-        if namespaces:
-            _unshare_and_hide(hide, needed if uid is not None else None, workdir)
-        mb = 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb, limits.memory_mb * mb))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * mb, limits.file_mb * mb))
+    if code > 128:  # killed by signal code - 128: die of it too
+        if code - 128 not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(code - 128, signal.SIG_DFL)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if uid is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
+        os.kill(os.getpid(), code - 128)
+    os._exit(code if code >= 0 else 128 - code)
 
-    return confine
+
+def private_mounts(work: str, disk_mb: int) -> None:
+    """A fresh, bounded work folder and /tmp; /dev/shm small; the jail's
+    /proc hidden (it would show the fork server)."""
+    size = f"size={max(1, disk_mb)}m"
+    _mount("tmpfs", work, MS_NOSUID | MS_NODEV, f"{size},mode=0700")
+    _mount("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, f"{size},mode=1777")
+    _mount("tmpfs", "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m,mode=1777")
+    with open("/proc/self/oom_score_adj", "w") as f:
+        f.write("1000")  # under memory pressure, the submission goes first
+    _mount("tmpfs", "/proc", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555")
+
+
+def drop_privileges() -> None:
+    """No capabilities, now or ever again (bounding, ambient, effective,
+    permitted, inheritable), and no way to gain any through exec."""
+    libc = _libc()
+    for cap in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            break  # past the last capability this kernel knows
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = (ctypes.c_uint32 * 2)(CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    _check(libc.capset(header, data), "capset")
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+
+
+def apply_limits(limits: Limits, own_user: bool) -> None:
+    """The per-process limits; the process count only for a user of its own
+    (RLIMIT_NPROC counts every process of the user)."""
+    mb = 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb, limits.memory_mb * mb))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * mb, limits.file_mb * mb))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if own_user:
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+
+
+def become(uid: int) -> None:
+    """Without a jail, as root: run as ``uid`` (the Gradescope fallback)."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+_isolation: dict[bool, Isolation] = {}
+
+
+def isolation(sandbox: bool = True) -> Isolation:
+    """How students' processes are confined here (probed once): whether the
+    jail can be started, and whether memory, processes and CPU time can be
+    bounded per submission (cgroups). ``notes`` says plainly what is missing."""
+    if sandbox in _isolation:
+        return _isolation[sandbox]
+    found = Isolation()
+    if sandbox:
+        reason = jail.probe()
+        found.jail = reason is None
+        if reason is not None:
+            found.notes.append(reason)
+    else:
+        found.notes.append(
+            "no sandbox (--no-sandbox): students' code runs with the grader's rights, "
+            "sees its files and the network"
+        )
+    group = cgroup.create("probe", 64, 8)
+    found.cgroups = group is not None
+    if group is not None:
+        group.remove()
+    else:
+        found.notes.append(
+            "no cgroups here (needs root and the memory controller): memory and CPU time "
+            "are bounded per process of a submission, not for all its processes together"
+        )
+    _isolation[sandbox] = found
+    return found

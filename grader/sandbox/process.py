@@ -1,13 +1,9 @@
-"""Run a student's code in a confined child process (forked by
-``grader.sandbox.forkserver``, spoken to through ``grader.sandbox.channel``).
-
-The child gets a fresh working directory holding only its submission, owned
-by a user id of its own; mount and network namespaces in which the reference,
-the hidden tests, the outputs and the other submissions are covered by empty
-tmpfs mounts and there is no network interface up; limits on CPU time,
-address space, file size and processes; a scrubbed environment; and a
-wall-clock timeout per call. Whatever isolation the machine does not allow is
-reported in ``Isolation.notes`` rather than silently skipped.
+"""The trusted side's handle on one student's process: start it in the
+jail (forked by ``grader.sandbox.forkserver``, spoken to through
+``grader.sandbox.channel``), carry the submission's files to it, ask it for
+calls, and hold it to its budgets: the time of one call, the total wall and
+CPU time and the number of replies of the whole submission, and (through the
+jail's cgroup) the memory of all its processes.
 """
 
 from __future__ import annotations
@@ -17,15 +13,17 @@ import fcntl
 import os
 import shutil
 import signal
+import tempfile
 import time
+import weakref
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from grader.gradcheck.tracebacks import ProcessEnded
-from grader.sandbox import forkserver, wire
+from grader.sandbox import files, forkserver, wire
 from grader.sandbox.channel import Channel, Expired
-from grader.sandbox.confine import Limits, isolation, needed_paths
+from grader.sandbox.confine import Limits
 
 OUTPUT_TAIL = 16 * 1024
 F_SETPIPE_SZ, PIPE_SIZE = 1031, 1 << 20
@@ -42,27 +40,24 @@ class Sandbox:
         self,
         workdir: Path,
         *,
-        hide: list[Path] | None = None,
         limits: Limits | None = None,
-        uid: int | None = None,
+        sandbox: bool = True,
+        run_as: int | None = None,
     ) -> None:
         self.workdir = workdir.resolve()
         self.limits = limits or Limits()
-        self.isolation = isolation()
-        self.uid = uid if self.isolation.own_uid else None
-        self.hide = [str(p.resolve()) for p in (hide or []) if p.exists() and p.is_dir()]
+        self.setup = forkserver.Setup.of(self.limits, sandbox, run_as)
         self.pid: int | None = None
         self._code: int | None = None
         self.died: str | None = None
-        self._logs = self.workdir.parent / f".{self.workdir.name}.logs"
+        self._logs = Path(tempfile.mkdtemp(prefix="grader-logs-"))
+        weakref.finalize(self, shutil.rmtree, self._logs, True)  # if never closed
         self._offsets: dict[str, int] = {}
+        self._waited = 0.0  # seconds spent waiting for its replies, all calls
+        self._replies = 0
+        self._cpu_base = 0.0
 
     def start(self) -> None:
-        self._logs.mkdir(mode=0o700, exist_ok=True)
-        if self.uid is not None:
-            for path in [self.workdir, *self.workdir.rglob("*")]:
-                os.chown(path, self.uid, self.uid)
-            self.workdir.chmod(0o700)
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         with contextlib.suppress(OSError):  # room for a traced loop to run ahead
@@ -70,18 +65,13 @@ class Sandbox:
         create = os.O_WRONLY | os.O_CREAT | os.O_APPEND  # a restart keeps earlier output
         stdout = os.open(self._logs / "stdout", create, 0o600)
         stderr = os.open(self._logs / "stderr", create, 0o600)
-        config = {
-            "workdir": str(self.workdir),
-            "hide": self.hide,
-            "needed": needed_paths(),
-            "uid": self.uid,
-            "limits": asdict(self.limits),
-            "namespaces": self.isolation.namespaces,
-            "env": {"HOME": str(self.workdir)},
-        }
         try:
-            self._server = forkserver.server()
-            self.pid = self._server.spawn(config, [to_child_r, from_child_w, stdout, stderr])
+            self._server = forkserver.server(self.setup)
+            group = self._server.cgroup
+            self._cpu_base = group.cpu_seconds() if group else 0.0
+            self.pid = self._server.spawn(
+                {"limits": asdict(self.limits)}, [to_child_r, from_child_w, stdout, stderr]
+            )
         except (forkserver.ForkServerError, OSError) as exc:
             os.close(to_child_w)
             os.close(from_child_r)
@@ -91,15 +81,29 @@ class Sandbox:
             for fd in (to_child_r, from_child_w, stdout, stderr):
                 os.close(fd)
         self._pipe = Channel(from_child_r, to_child_w, self._check)
-
-    def _check(self) -> None:
-        if self._exit_code(0) is not None:
+        self._pipe.deadline = time.monotonic() + self.limits.wall_seconds
+        try:
+            files.send(self._pipe, self.workdir, self.limits.disk_mb * 1024 * 1024)
+        except files.FilesError as exc:
+            self.kill()
+            self.died = str(exc)
+            raise SandboxDied(self.died) from None
+        except Expired:
+            self._timed_out(self.limits.wall_seconds)
+        except OSError:
             self._dead()
 
-    def _exit_code(self, timeout: float) -> int | None:
+    def _check(self) -> None:
+        if self.exit_code(0) is not None:
+            self._dead()
+
+    def exit_code(self, timeout: float) -> int | None:
         """The child's exit code once it has ended (None while it runs)."""
         if self.pid is not None and self._code is None:
-            self._code = self._server.wait(self.pid, timeout)
+            try:
+                self._code = self._server.wait(self.pid, timeout)
+            except forkserver.ForkServerError:
+                self._code = -signal.SIGKILL  # the jail is gone, and everything in it
         return self._code
 
     def call(
@@ -122,11 +126,12 @@ class Sandbox:
             raise SandboxDied(self.died)
         if self.pid is None:
             self.start()
-        self._pipe.deadline = time.monotonic() + self.limits.wall_seconds
+        allowed = self._allowed()
+        self._pipe.deadline = time.monotonic() + allowed
         try:
             wire.send(self._pipe, request, convert)
         except Expired:
-            self._timed_out()
+            self._timed_out(allowed)
         except OSError:
             self._dead()
 
@@ -135,30 +140,66 @@ class Sandbox:
         limit of one call."""
         if self.died is not None:
             raise SandboxDied(self.died)
-        self._pipe.deadline = time.monotonic() + self.limits.wall_seconds
+        allowed = self._allowed()
+        started = time.monotonic()
+        self._pipe.deadline = started + allowed
         try:
             reply = wire.receive(self._pipe)
         except Expired:
-            self._timed_out()
+            self._timed_out(allowed)
         except (EOFError, OSError):
             self._dead()
         except wire.WireError as exc:
-            self.kill()
-            self.died = f"your code's process sent something that is not data ({exc})"
-            raise SandboxDied(self.died) from None
+            self._over_budget(f"your code's process sent something that is not data ({exc})")
+        finally:
+            self._waited += time.monotonic() - started
         if not isinstance(reply, dict):
-            self.kill()
-            self.died = "your code's process sent a malformed reply"
-            raise SandboxDied(self.died)
+            self._over_budget("your code's process sent a malformed reply")
+        self._replies += 1
+        self._within_budget()
         return reply
 
-    def _timed_out(self) -> Any:
+    def _allowed(self) -> float:
+        """Seconds the next call may take: its own limit, or what is left of
+        the submission's total."""
+        left = self.limits.total_wall_seconds - self._waited
+        if left <= 0:
+            self._over_budget(
+                f"your code used up its total time of {self.limits.total_wall_seconds:g} s"
+            )
+        return min(self.limits.wall_seconds, left)
+
+    def _within_budget(self) -> None:
+        if self._replies > self.limits.messages:
+            self._over_budget(f"your code's process sent more than {self.limits.messages} replies")
+        group = self._server.cgroup
+        if group is not None and group.out_of_memory():
+            self._over_budget(
+                f"your code's processes used more than {self.limits.memory_mb} MB of memory "
+                "together"
+            )
+        if group is not None:
+            used = group.cpu_seconds() - self._cpu_base
+            if used > self.limits.total_cpu_seconds:
+                self._over_budget(
+                    f"your code used more than {self.limits.total_cpu_seconds:g} s of CPU "
+                    "time in all"
+                )
+
+    def _over_budget(self, why: str) -> NoReturn:
         self.kill()
-        self.died = (
+        self.died = why
+        raise SandboxDied(why)
+
+    def _timed_out(self, allowed: float) -> NoReturn:
+        if allowed < self.limits.wall_seconds:
+            self._over_budget(
+                f"your code used up its total time of {self.limits.total_wall_seconds:g} s"
+            )
+        self._over_budget(
             f"your code ran for more than {self.limits.wall_seconds:g} s "
             "(an endless loop or a long sleep?)"
         )
-        raise SandboxDied(self.died)
 
     def restart(self) -> None:
         """Stop the student's process; the next call starts a fresh one (its
@@ -168,22 +209,28 @@ class Sandbox:
             self._pipe.close()
         self.pid, self._code, self.died = None, None, None
 
-    def _dead(self) -> Any:
-        code = self._exit_code(5)
+    def _dead(self) -> NoReturn:
+        code = self.exit_code(5)
         if code is None:
             self.kill()
-            code = self._exit_code(5)
-        self.died = _death(code if code is not None else -signal.SIGKILL, self.limits)
+            code = self.exit_code(5)
+        group = self._server.cgroup
+        if group is not None and group.out_of_memory():
+            self.died = (
+                f"your code's processes used more than {self.limits.memory_mb} MB of memory "
+                "together"
+            )
+        else:
+            self.died = _death(code if code is not None else -signal.SIGKILL, self.limits)
         raise SandboxDied(self.died)
 
     def kill(self) -> None:
-        """Kill the child and everything it started (its own session), and reap it."""
+        """Kill the child and everything it started, and reap it."""
         if self.pid is None or self._code is not None:
             return
-        for kill in (os.kill, os.killpg):  # killpg: whatever it forked
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                kill(self.pid, signal.SIGKILL)
-        self._exit_code(5)
+        with contextlib.suppress(forkserver.ForkServerError, OSError):
+            self._server.kill(self.pid)
+        self.exit_code(5)
 
     def output_since(self) -> tuple[str, str]:
         """The student's stdout and stderr written since the last call (capped)."""

@@ -311,8 +311,8 @@ def test_missing_isolation_is_said_before_grading(tmp_path, monkeypatch):
     before anything is graded."""
     from grader.sandbox import confine as sandbox
 
-    weak = sandbox.Isolation(notes=["no mount/network namespaces here (needs root)"])
-    monkeypatch.setattr(sandbox, "_isolation", weak)
+    weak = sandbox.Isolation(jail=True, notes=["no cgroups here (needs root)"])
+    monkeypatch.setattr(sandbox, "_isolation", {True: weak, False: weak})
     said: list[str] = []
     run(
         make_class(tmp_path / "class", count=1),
@@ -321,4 +321,4 @@ def test_missing_isolation_is_said_before_grading(tmp_path, monkeypatch):
         Options(),
         log=said.append,
     )
-    assert said[0] == "warning: no mount/network namespaces here (needs root)"
+    assert said[0] == "warning: no cgroups here (needs root)"

@@ -85,7 +85,7 @@ HOSTILE: dict[str, tuple[str, str, str]] = {
             "open('../escaped', 'w').write('pwned')\nreturn None"
         ),
         "error",
-        "Permission",
+        "Read-only file system",
     ),
     "read_reference": (
         broken(f"src = open('{REFERENCE}').read()\nreturn None"),
@@ -154,6 +154,69 @@ HOSTILE: dict[str, tuple[str, str, str]] = {
         broken("return None").replace("(dout, cache)", "(dout)", 1),
         "error",
         "TypeError",
+    ),
+    "steal_solution": (  # look for the course's solutions anywhere it can see
+        broken(
+            "import os\n"
+            "for root, dirs, files in os.walk('/'):\n"
+            "    dirs[:] = [d for d in dirs if d not in ('proc', 'dev')]\n"
+            "    if 'mini.py' in files and root != os.getcwd():\n"
+            "        ns = {}\n"
+            "        exec(open(os.path.join(root, 'mini.py')).read(), ns)\n"
+            "        return ns['linear_backward'](dout, cache)\n"
+            "return None"
+        ),
+        "not attempted",
+        "not attempted",
+    ),
+    "read_course_by_path": (
+        broken(f"open('{COURSE / 'assignments' / 'mini' / 'tests' / 'test_mini.py'}').read()"),
+        "error",
+        "No such file",
+    ),
+    "git_show": (
+        broken(
+            "import subprocess\n"
+            f"subprocess.run(['git', '-C', '{COURSE}', 'show', 'HEAD:README.md'], check=True)"
+        ),
+        "error",
+        "No such file",
+    ),
+    "daemon": (  # a session of its own, outliving the call: it must not outlive grading
+        broken(
+            "import subprocess, sys\n"
+            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', "
+            "'grader-hostile-daemon'], start_new_session=True)\nreturn None"
+        ),
+        "not attempted",
+        "not attempted",
+    ),
+    "tmp_plant": (  # a shared writable place would let the next submission copy this
+        broken(
+            "for place in ('/tmp', '/dev/shm', '/var/tmp'):\n"
+            "    try:\n"
+            "        open(place + '/planted', 'w').write('x')\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "return None"
+        ),
+        "not attempted",
+        "not attempted",
+    ),
+    "tmp_steal": (
+        broken("open('/tmp/planted').read()\nopen('/dev/shm/planted').read()"),
+        "error",
+        "No such file",
+    ),
+    "run_lock": (broken("open('/run/lock/planted', 'w').write('x')"), "error", "No such file"),
+    "fill_disk": (
+        broken(
+            "for i in range(20):\n"
+            "    with open(f'big{i}', 'wb') as f:\n"
+            "        f.write(b'x' * (10 * 1024 * 1024))"
+        ),
+        "error",
+        "No space left",
     ),
 }
 RAW: dict[str, bytes] = {
@@ -274,9 +337,124 @@ def test_nothing_escaped_the_sandbox(graded):
     _, out = graded
     assert not Path(SECRET).exists()
     assert REFERENCE.exists() and (COURSE / "assignments" / "mini" / "tests").exists()
+    assert not Path("/run/lock/planted").exists() and not Path("/dev/shm/planted").exists()
+
+
+def survivors(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_no_process_of_a_submission_outlives_its_grading(graded):
+    assert not survivors("grader-hostile-daemon")
 
 
 def test_isolation_is_reported_plainly():
     found = isolation()
-    if not found.namespaces:
-        assert any("namespaces" in note for note in found.notes)
+    if not found.jail:
+        assert any("bubblewrap" in note for note in found.notes)
+    if not found.cgroups:
+        assert any("cgroups" in note for note in found.notes)
+
+
+def grade_one(tmp_path: Path, source: str, **options: object) -> dict:
+    """Grade one submission alone; its task 1.1 result."""
+    (tmp_path / "subs" / "one").mkdir(parents=True)
+    (tmp_path / "subs" / "one" / "mini.py").write_text(source)
+    settings = Options(**{"timeout": 5.0, **options})  # type: ignore[arg-type]
+    run([tmp_path / "subs" / "one"], Course(COURSE, "mini"), tmp_path / "out", settings, log=str)
+    return task(tmp_path / "out", "one", "1.1")
+
+
+def test_a_submission_that_answers_each_call_just_in_time_runs_out_of_its_budget(tmp_path):
+    """Each call takes less than its limit; together they exceed the budget."""
+    result = grade_one(
+        tmp_path,
+        broken("import time\ntime.sleep(0.7)\nx, w = cache\nreturn dout @ w.T, x.T @ dout"),
+        timeout=1.0,
+        budget=1.5,
+    )
+    assert result["score"] == 0 and "used up its total time of 1.5 s" in result["output"]
+
+
+@pytest.mark.skipif(not isolation().cgroups, reason="needs cgroups (root)")
+def test_the_memory_of_all_its_processes_counts_together(tmp_path):
+    """Four children under the address-space limit each, over it together."""
+    hog = (
+        "import os, time\n"
+        "kids = []\n"
+        "for _ in range(4):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        try:\n"
+        "            block = bytearray(200 * 1024 * 1024)\n"
+        "            block[::4096] = b'x' * len(block[::4096])\n"
+        "            time.sleep(2)\n"
+        "        finally:\n"
+        "            os._exit(0)\n"
+        "    kids.append(pid)\n"
+        "for pid in kids:\n"
+        "    os.waitpid(pid, 0)\n"
+        "return None"
+    )
+    result = grade_one(tmp_path, broken(hog), memory_mb=600)
+    assert result["score"] == 0
+    assert "more than 600 MB of memory together" in result["output"]
+
+
+def test_nothing_of_a_submission_survives_a_kill_9_of_the_batch(tmp_path):
+    """The TA's terminal dies: the jail, the daemon it started, everything goes."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    subs = tmp_path / "subs"
+    for name in ("a", "b"):
+        (subs / name).mkdir(parents=True)
+        (subs / name).joinpath("mini.py").write_text(
+            broken(
+                "import subprocess, sys, time\n"
+                "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', "
+                "'grader-kill9-daemon'], start_new_session=True)\n"
+                "time.sleep(30)"
+            )
+        )
+    batch = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            str(subs / "a"),
+            str(subs / "b"),
+            "-a",
+            "mini",
+            "--course",
+            str(COURSE),
+            "--out",
+            str(tmp_path / "out"),
+            "--workers",
+            "2",
+            "--timeout",
+            "60",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while len(survivors("grader-kill9-daemon")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(survivors("grader-kill9-daemon")) == 2, "the daemons never started"
+    batch.send_signal(signal.SIGKILL)
+    batch.wait()
+    deadline = time.monotonic() + 10
+    while survivors("grader-kill9-daemon") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not survivors("grader-kill9-daemon")

@@ -27,9 +27,7 @@ class Graded:
     """A layers submission in grading mode, counting requests sent to it."""
 
     def __init__(self, folder: Path, wall_seconds: float = 30.0) -> None:
-        self.sandbox = Sandbox(
-            folder, uid=210_001, hide=[REFERENCE], limits=Limits(wall_seconds=wall_seconds)
-        )
+        self.sandbox = Sandbox(folder, limits=Limits(wall_seconds=wall_seconds))
         self.student = TrustedStudent(REFERENCE, self.sandbox, folder)
         self.sent: list[str] = []
         send = self.sandbox.send
@@ -182,16 +180,15 @@ def test_a_process_that_dies_halfway_through_a_trace_is_restarted(submission):
         "    import os, sys\n"
         "    calls = sys.modules[__name__].__dict__.setdefault('CALLS', [])\n"
         "    calls.append(1)\n"
-        "    if len(calls) == 5 and not os.path.exists('crashed'):\n"
-        "        open('crashed', 'w').close()\n"
+        "    if len(calls) == 7:\n"
         "        os._exit(3)\n",
     )
     with graded(submission) as g:
         _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=10)
-        # the first four steps came from the trace, the rest call by call in a new
-        # process (which finds the file the first one left, and does not crash)
+        # the first six steps came from the trace, the rest call by call in a new
+        # process (with a fresh work folder and a count of its own: it does not crash)
         assert g.sent[0] == "regression.train_regression (traced)"
-        assert g.sent.count("regression.two_layer_regression_backward") == 6
+        assert g.sent.count("regression.two_layer_regression_backward") == 4
     with graded(fresh_copy(submission)) as g:
         g.direct()
         _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=10)
