@@ -105,10 +105,11 @@ def layout(packages: tuple[str, ...] = ALLOWED_PACKAGES) -> Layout:
     binds = [Bind(python, python)]
     stdlib = _real(sysconfig.get_paths()["stdlib"])
     binds.append(Bind(stdlib, stdlib))
+    # the interpreter's own installed packages are not the course's: hidden
     covers = [
-        p
-        for p in {_real(sysconfig.get_paths()["purelib"]), _real(sysconfig.get_paths()["platlib"])}
-        if p.startswith(stdlib + "/") and os.path.isdir(p)
+        str(Path(stdlib) / name)
+        for name in ("site-packages", "dist-packages")
+        if (Path(stdlib) / name).is_dir()
     ]
     if sysconfig.get_config_var("Py_ENABLE_SHARED"):
         libdir = sysconfig.get_config_var("LIBDIR") or ""

@@ -48,6 +48,23 @@ def leave(code):
 
 def whoami():
     return [os.getuid(), os.getcwd()]
+
+def exists(paths):
+    return [p for p in paths if os.path.exists(p)]
+
+def top():
+    return sorted(os.listdir("/"))
+
+def importable(names):
+    import importlib
+    found = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+            found.append(name)
+        except ImportError:
+            pass
+    return found
 """
 
 
@@ -160,3 +177,46 @@ def test_a_grader_that_cannot_start_students_processes_stops_the_batch_saying_wh
     with pytest.raises(BatchError, match=r"cannot start the students' fork server.*pip install"):
         run([tmp_path / "alice"], Course(course, "mini"), tmp_path / "out", Options())
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not isolation().jail, reason="needs bubblewrap")
+def test_the_jail_shows_only_the_allowlist(folder):
+    """Built from nothing: the interpreter, the allowed packages, the grader's
+    student side; none of the course, the checkout, the host's writable places."""
+    import sysconfig
+
+    import grader
+
+    checkout = Path(grader.__file__).resolve().parents[1]
+    box = sandbox(folder)
+    try:
+        assert set(box.call("probe.top")["value"]) <= {
+            "dev",
+            "lib",
+            "lib64",
+            "opt",
+            "proc",
+            "root",
+            "tmp",
+            "usr",
+            "work",
+            "bin",
+            "home",
+        }
+        hidden = [
+            str(checkout / "reference"),
+            str(checkout / "examples"),
+            str(checkout / ".git"),
+            str(Path(__file__).parent / "course"),
+            str(folder),
+            "/etc/passwd",
+            "/run",
+            "/var/tmp",
+            "/home",
+            sysconfig.get_paths()["purelib"] + "/pytest",
+        ]
+        assert box.call("probe.exists", (hidden,))["value"] == []
+        wanted = ["numpy", "scipy.special", "pytest", "jinja2", "grader.plugin", "grader.batch"]
+        assert box.call("probe.importable", (wanted,))["value"] == ["numpy", "scipy.special"]
+    finally:
+        box.close()
