@@ -27,6 +27,7 @@ from grader.sandbox.confine import Limits
 
 OUTPUT_TAIL = 16 * 1024
 F_SETPIPE_SZ, PIPE_SIZE = 1031, 1 << 20
+CGROUP_CHECK_SECONDS = 0.2
 
 
 class SandboxDied(ProcessEnded):
@@ -56,6 +57,7 @@ class Sandbox:
         self._waited = 0.0  # seconds spent waiting for its replies, all calls
         self._replies = 0
         self._cpu_base = 0.0
+        self._next_cgroup_check = 0.0
 
     def start(self) -> None:
         to_child_r, to_child_w = os.pipe()
@@ -172,6 +174,12 @@ class Sandbox:
     def _within_budget(self) -> None:
         if self._replies > self.limits.messages:
             self._over_budget(f"your code's process sent more than {self.limits.messages} replies")
+        # the cgroup's files are read a few times a second, not on every reply of
+        # a training loop (reading them costs more than a small reply)
+        now = time.monotonic()
+        if now < self._next_cgroup_check:
+            return
+        self._next_cgroup_check = now + CGROUP_CHECK_SECONDS
         group = self._server.cgroup
         if group is not None and group.out_of_memory():
             self._over_budget(
