@@ -111,7 +111,7 @@ def _preflight(options: Options) -> None:
 
     limits = Limits(memory_mb=options.memory_mb)
     try:
-        ForkServer(Setup.of(limits, options.sandbox, None)).close()
+        ForkServer(Setup.of(limits, options.sandbox, options.run_as)).close()
     except (ForkServerError, OSError) as exc:
         raise BatchError(f"grader grade: {exc}") from None
 

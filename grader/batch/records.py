@@ -68,6 +68,7 @@ class Options:
     force: bool = False
     canvas: bool = False
     sandbox: bool = True  # False: --no-sandbox
+    run_as: int | None = None  # with --no-sandbox, as root: the students' user id
 
 
 @dataclass

@@ -103,6 +103,7 @@ def _run_pytest(job: Job, course: Course, work: Path, staging: Path, options: Op
         f"--grader-submission={work}",
         f"--grader-reference={course.reference}",
         f"--grader-sandbox={'on' if options.sandbox else 'off'}",
+        *([f"--grader-uid={options.run_as}"] if options.run_as is not None else []),
         f"--grader-timeout={options.timeout}",
         f"--grader-memory={options.memory_mb}",
         f"--grader-budget={options.budget}",

@@ -220,3 +220,18 @@ def test_the_jail_shows_only_the_allowlist(folder):
         assert box.call("probe.importable", (wanted,))["value"] == ["numpy", "scipy.special"]
     finally:
         box.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root")
+def test_without_a_jail_as_root_it_runs_as_the_given_user_in_a_fresh_folder(folder):
+    """The fallback where namespaces are refused (some containers): no jail, but
+    an unprivileged user of its own and a folder only it may enter, removed after."""
+    box = Sandbox(folder, sandbox=False, run_as=65534)
+    try:
+        uid, cwd = box.call("probe.whoami")["value"]
+        assert uid == 65534
+        assert cwd != str(folder.resolve()) and Path(cwd).stat().st_uid == 65534
+        assert Path(cwd, "probe.py").read_text() == PROBE
+    finally:
+        box.close()
+    assert not Path(cwd).exists()
