@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader.results.gradescope import diagnosis_code_of, status_of
+from grader.results.gradescope import diagnosis_code_of, status_of, task_of
 
 
 class RowLike(Protocol):
@@ -38,7 +38,7 @@ def _columns(out: Path, rows: Sequence[RowLike]) -> tuple[list[str], list[str]]:
     tests: dict[str, None] = {}
     for _, data in _results(out, rows):
         for test in data.get("tests", []):
-            tasks.setdefault(f"task {test['number']}", None)
+            tasks.setdefault(f"task {task_of(test)}", None)
             tests.setdefault(test["name"], None)
     return list(tasks), list(tests)
 
@@ -66,7 +66,7 @@ def write_gradebook(
                 per_task: dict[str, float] = {}
                 per_test: dict[str, float] = {}
                 for test in data.get("tests", []):
-                    column = f"task {test['number']}"
+                    column = f"task {task_of(test)}"
                     per_task[column] = per_task.get(column, 0.0) + float(test["score"])
                     per_test[test["name"]] = float(test["score"])
                 writer.writerow(
