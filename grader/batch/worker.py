@@ -42,7 +42,7 @@ def grade_job(
             _write_unreadable(job, course, staging)
         elif notes:
             _add_notes(staging / "results.json", notes)
-        for name in ("results.json", "report.html"):
+        for name in ("results.json", "report.html", "staff.html"):
             if (staging / name).exists():
                 os.replace(staging / name, target / name)
     finally:
@@ -108,6 +108,7 @@ def _run_pytest(
         f"--grader-name={job.id}",
         f"--grader-json={staging / 'results.json'}",
         f"--grader-report={staging / 'report.html'}",
+        f"--grader-staff={staging / 'staff.html'}",
     ]
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _no_autoload():
@@ -163,6 +164,7 @@ def _write_unreadable(job: Job, course: Course, staging: Path) -> None:
         from grader.report import render_report
 
         (staging / "report.html").write_text(render_report(results))
+        (staging / "staff.html").write_text(render_report(results, show_hidden=True))
     except ImportError:
         pass
 
