@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 
-_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&:=\"'$%^])")
+# what could start markup, a link (an autolink needs ":" or "www."), HTML,
+# an entity or math
+_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&:$^])")
 _SPACE = re.compile(r"\s+")
 
 
