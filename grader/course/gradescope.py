@@ -218,7 +218,10 @@ def write_zip(out: Path, course_root: Path, settings: Settings, wheel: Path) -> 
             info.external_attr = 0o100755 << 16  # executable once Gradescope unpacks it
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, script(name, wheel.name, settings.user))
-        archive.writestr(SETTINGS, settings.to_json())
+        info = zipfile.ZipInfo(SETTINGS, date_time=(2020, 1, 1, 0, 0, 0))
+        info.external_attr = 0o100644 << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(info, settings.to_json())
         archive.write(wheel, wheel.name)
         for name, path in files.items():
             archive.write(path, name)

@@ -108,7 +108,10 @@ def test_outputs_gradebook_canvas_and_summary(tmp_path):
     summary = (out / "summary.html").read_text()
     assert "gradient transposed in Task 1.1 linear_backward" in summary  # student01's top one
     assert 'href="student01/staff.html"' in summary and 'href="student00/staff.html"' in summary
-    assert (out / "student01" / "staff.html").exists()
+    staff = (out / "student01" / "staff.html").read_text()
+    student = (out / "student01" / "report.html").read_text()
+    assert "test_square_backward_large" in staff  # the hidden test, in full for the staff
+    assert "test_square_backward_large" not in student
     assert "Pass rate per test" in summary and "<svg" in summary
     for sub in ("student00", "student01"):
         results = json.loads((out / sub / "results.json").read_text())
