@@ -1,5 +1,5 @@
-"""Command line: ``grader grade``, ``grader release``, ``grader make-templates``,
-``grader demo``."""
+"""Command line: ``grader grade``, ``grader gradescope``, ``grader release``,
+``grader make-templates``, ``grader demo``."""
 
 from __future__ import annotations
 
@@ -199,6 +199,51 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gradescope(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from grader.course import gradescope
+
+    for flag, ok in (
+        ("--timeout", args.timeout > 0),
+        ("--memory", args.memory >= 64),
+    ):
+        if not ok:
+            rule = "be more than 0 seconds" if flag == "--timeout" else "be at least 64 (MB)"
+            print(f"grader gradescope: {flag} must {rule}", file=sys.stderr)
+            return 2
+    settings = gradescope.Settings(
+        assignment=args.assignment,
+        hidden_visibility=args.hidden_visibility,
+        output_format=args.output_format,
+        timeout=args.timeout,
+        memory_mb=args.memory,
+    )
+    out = Path(args.out)
+    try:
+        gradescope.course_files(Path(args.course), args.assignment)  # a slip stops us before pip
+        with tempfile.TemporaryDirectory(prefix="grader-gradescope-") as scratch:
+            wheel = (
+                Path(args.wheel)
+                if args.wheel
+                else gradescope.build_wheel(gradescope.project_source(), Path(scratch))
+            )
+            names = gradescope.write_zip(out, Path(args.course), settings, wheel)
+    except gradescope.PackageError as exc:
+        print(f"grader gradescope: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"grader gradescope: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(
+        f"autograder of {args.assignment} written to {out} ({len(names)} files; hidden tests "
+        f"{args.hidden_visibility}, output {args.output_format}): upload it on Gradescope under "
+        "Configure Autograder, Zip file upload"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -300,6 +345,51 @@ def build_parser() -> argparse.ArgumentParser:
         "--dask", metavar="ADDRESS", help="run the grading on a Dask distributed scheduler"
     )
     grade.set_defaults(run=_grade)
+
+    from grader.results.gradescope import OutputFormat, Visibility
+
+    scope = sub.add_parser(
+        "gradescope",
+        help="build a Gradescope autograder zip for an assignment",
+        description="Write a Gradescope autograder zip: setup.sh and run_autograder at its "
+        "root, the grader's wheel, and the assignment's template, public and hidden tests and "
+        "reference (upload it to Gradescope only; it holds the solutions). On Gradescope each "
+        "submission is graded with the same tests and sandbox as grader grade.",
+    )
+    scope.add_argument("assignment", help="the assignment, e.g. layers")
+    scope.add_argument("--out", required=True, help="the zip to write, e.g. autograder.zip")
+    scope.add_argument(
+        "--course", default=".", help="the folder holding assignments/ and reference/ (default: .)"
+    )
+    scope.add_argument(
+        "--hidden-visibility",
+        choices=[v.value for v in Visibility],
+        default="after_due_date",
+        help="when students see the hidden tests' results: never, after the due date "
+        "(default) or once grades are published",
+    )
+    scope.add_argument(
+        "--output-format",
+        choices=[f.value for f in OutputFormat],
+        default="md",
+        help="Markdown (default: the diagnosis, the worst element, a summary) or plain text",
+    )
+    scope.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds one call into a submission may take (default 30)",
+    )
+    scope.add_argument(
+        "--memory",
+        type=int,
+        default=2048,
+        help="memory limit of a submission's process in MB (default 2048)",
+    )
+    scope.add_argument(
+        "--wheel", metavar="FILE", help="ship this backprop_grader wheel instead of building one"
+    )
+    scope.set_defaults(run=_gradescope)
     return parser
 
 

@@ -57,8 +57,9 @@ def tasks(results: dict) -> dict[str, dict]:
 
 def diagnosis_of(results: dict, task: str) -> str | None:
     for test in results["tests"]:
-        if test["number"] == task and test["status"] == "failed" and len(test["tags"]) > 2:
-            return test["tags"][2]
+        extra = test["extra_data"]
+        if extra["task"] == task and test["status"] == "failed" and extra["diagnosis"]:
+            return extra["diagnosis"]["code"]
     return None
 
 

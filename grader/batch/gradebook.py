@@ -12,7 +12,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader.results.gradescope import diagnosis_code_of, status_of
+from grader.gradcheck.codes import Code
+from grader.results.gradescope import diagnosis_code_of, status_of, task_of
 
 
 class RowLike(Protocol):
@@ -38,7 +39,7 @@ def _columns(out: Path, rows: Sequence[RowLike]) -> tuple[list[str], list[str]]:
     tests: dict[str, None] = {}
     for _, data in _results(out, rows):
         for test in data.get("tests", []):
-            tasks.setdefault(f"task {test['number']}", None)
+            tasks.setdefault(f"task {task_of(test)}", None)
             tests.setdefault(test["name"], None)
     return list(tasks), list(tests)
 
@@ -66,7 +67,7 @@ def write_gradebook(
                 per_task: dict[str, float] = {}
                 per_test: dict[str, float] = {}
                 for test in data.get("tests", []):
-                    column = f"task {test['number']}"
+                    column = f"task {task_of(test)}"
                     per_task[column] = per_task.get(column, 0.0) + float(test["score"])
                     per_test[test["name"]] = float(test["score"])
                 writer.writerow(
@@ -84,8 +85,13 @@ def write_gradebook(
 
 
 def summarize(out: Path, rows: Sequence[RowLike], assignment: str) -> dict[str, Any]:
-    """The class picture: score histogram, pass rate per test, and clusters of
-    submissions sharing a diagnosis."""
+    """The class picture: score histogram, pass rate per test, one line per
+    submission, and clusters of submissions sharing a diagnosis.
+
+    A submission counts once per task in the clusters, under the task's most
+    specific diagnosis (``most_specific``): one whose tests say "transposed"
+    and "unrecognised" is in the transposed cluster only.
+    """
     maximum = max((r.max_score for r in rows), default=0.0)
     bins = 10
     histogram = [0] * bins
@@ -93,19 +99,37 @@ def summarize(out: Path, rows: Sequence[RowLike], assignment: str) -> dict[str, 
         fraction = row.score / maximum if maximum else 0.0
         histogram[min(int(fraction * bins), bins - 1)] += 1
     passes: dict[str, list[int]] = {}
-    clusters: dict[tuple[str, str, str], list[str]] = {}
+    clusters: dict[tuple[str, str], list[str]] = {}
+    task_names: dict[str, str] = {}
+    submissions = []
     for row, data in _results(out, rows):
+        codes: dict[str, list[str]] = {}  # task -> diagnosis codes of its unpassed tests
         for test in data.get("tests", []):
             counts = passes.setdefault(test["name"], [0, 0])
             counts[1] += 1
-            passed = status_of(test) == "passed"
-            counts[0] += passed
+            status = status_of(test)
+            counts[0] += status == "passed"
             code = diagnosis_code_of(test)
-            if not passed and code is not None:
-                key = (str(test["number"]), test["name"].split(":")[0], code)
-                members = clusters.setdefault(key, [])
-                if row.id not in members:
-                    members.append(row.id)
+            if status not in ("passed", "skipped") and code is not None:
+                codes.setdefault(task_of(test), []).append(code)
+        tasks = (data.get("extra_data") or {}).get("backprop_grader", {}).get("tasks") or []
+        for task in tasks:
+            task_names.setdefault(str(task.get("id")), str(task.get("name", "")))
+        chosen = {task: most_specific(found) for task, found in codes.items()}
+        for task, code in chosen.items():
+            clusters.setdefault((task, code), []).append(row.id)
+        top = min(chosen.items(), key=lambda kv: _rank(kv[1]), default=None)
+        submissions.append(
+            {
+                "id": row.id,
+                "score": row.score,
+                "max_score": row.max_score,
+                "status": row.status,
+                "tasks": len(tasks),
+                "tasks_passed": sum(t.get("status") == "passed" for t in tasks),
+                "top": {"task": top[0], "diagnosis": top[1]} if top else None,
+            }
+        )
     return {
         "assignment": assignment,
         "count": len(rows),
@@ -116,15 +140,54 @@ def summarize(out: Path, rows: Sequence[RowLike], assignment: str) -> dict[str, 
             {"test": name, "passed": p, "total": t, "rate": p / t if t else 0.0}
             for name, (p, t) in passes.items()
         ],
+        "submissions": submissions,
         "clusters": sorted(
             (
-                {"task": task, "test": test, "diagnosis": code, "submissions": members}
-                for (task, test, code), members in clusters.items()
+                {
+                    "task": task,
+                    "task_name": task_names.get(task, ""),
+                    "diagnosis": code,
+                    "submissions": members,
+                }
+                for (task, code), members in clusters.items()
             ),
-            key=lambda c: (-len(c["submissions"]), c["task"]),
+            key=lambda c: (-len(c["submissions"]), _task_key(c["task"]), c["diagnosis"]),
         ),
         "statuses": dict(Counter(r.status for r in rows)),
     }
+
+
+# how much a diagnosis says, most first: a named mistake, then what the
+# returned value was, then "we cannot tell", then "nothing there yet"
+_GENERIC = {
+    Code.EXCEPTION: 1,
+    Code.WRONG_RETURN: 1,
+    Code.TYPE: 1,
+    Code.DTYPE: 1,
+    Code.NON_FINITE: 1,
+    Code.INVALID: 1,
+    Code.UNRECOGNISED: 2,
+    Code.NOT_ATTEMPTED: 3,
+}
+
+
+def _rank(code: str) -> int:
+    try:
+        return _GENERIC.get(Code(code), 0)
+    except ValueError:  # a code we do not know (an older grader's results)
+        return 2
+
+
+def most_specific(codes: Sequence[str]) -> str:
+    """The diagnosis that says most about one task: the most specific kind,
+    then the one most of its tests gave, then the first."""
+    counts = Counter(codes)
+    return min(codes, key=lambda c: (_rank(c), -counts[c], codes.index(c)))
+
+
+def _task_key(task: str) -> tuple[tuple[int, str], ...]:
+    """Sort "1.2" before "1.10"."""
+    return tuple((int(p), "") if p.isdigit() else (0, p) for p in task.split("."))
 
 
 def write_summary(out: Path, rows: Sequence[RowLike], assignment: str) -> Path:

@@ -46,7 +46,7 @@ def grade_job(job: Job, course: Course, out: Path, work_root: Path, options: Opt
             _write_unreadable(job, course, staging)
         elif notes:
             _add_notes(staging / "results.json", notes)
-        for name in ("results.json", "report.html"):
+        for name in ("results.json", "report.html", "staff.html"):
             if (staging / name).exists():
                 os.replace(staging / name, target / name)
     finally:
@@ -111,6 +111,7 @@ def _run_pytest(job: Job, course: Course, work: Path, staging: Path, options: Op
         f"--grader-name={job.id}",
         f"--grader-json={staging / 'results.json'}",
         f"--grader-report={staging / 'report.html'}",
+        f"--grader-staff={staging / 'staff.html'}",
     ]
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _no_autoload():
@@ -166,6 +167,7 @@ def _write_unreadable(job: Job, course: Course, staging: Path) -> None:
         from grader.report import render_report
 
         (staging / "report.html").write_text(render_report(results))
+        (staging / "staff.html").write_text(render_report(results, show_hidden=True))
     except ImportError:
         pass
 

@@ -34,6 +34,7 @@ OPTIONS = {
     "submission": "the homework to grade: a folder of modules or one .py file "
     "(default: the folder of the test file)",
     "report": "write a self-contained HTML report of the graded tasks to this path",
+    "staff": "write the course staff's HTML report (hidden tests in full) to this path",
     "json": "write the results in Gradescope's results.json format to this path",
     "seed": "seed for test inputs and gradient-check probes (default: 0)",
     "assignment": "the assignment's name, shown in the scoreboard and the reports",
@@ -417,6 +418,14 @@ def _write_outputs(config: pytest.Config, results: dict[str, Any]) -> list[str]:
         path = Path(report_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         _atomic_write(path, render_report(results))
+        written.append(str(path))
+    staff_path = option(config, "staff")
+    if staff_path:
+        from grader.report import render_report
+
+        path = Path(staff_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, render_report(results, show_hidden=True))
         written.append(str(path))
     return written
 

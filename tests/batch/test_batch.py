@@ -106,8 +106,12 @@ def test_outputs_gradebook_canvas_and_summary(tmp_path):
     assert any("test_linear_backward" in column for column in rows[0])
     assert rows[1][:3] == ["student00", "6", "6"]
     summary = (out / "summary.html").read_text()
-    assert "gradient transposed in Task 1.1 linear_backward" in summary
-    assert 'href="student01/report.html"' in summary
+    assert "gradient transposed in Task 1.1 linear_backward" in summary  # student01's top one
+    assert 'href="student01/staff.html"' in summary and 'href="student00/staff.html"' in summary
+    staff = (out / "student01" / "staff.html").read_text()
+    student = (out / "student01" / "report.html").read_text()
+    assert "test_square_backward_large" in staff  # the hidden test, in full for the staff
+    assert "test_square_backward_large" not in student
     assert "Pass rate per test" in summary and "<svg" in summary
     for sub in ("student00", "student01"):
         results = json.loads((out / sub / "results.json").read_text())

@@ -280,7 +280,7 @@ def graded(tmp_path_factory):
 
 def task(out: Path, submission: str, task_id: str) -> dict:
     data = json.loads((out / submission / "results.json").read_text())
-    tests = [t for t in data["tests"] if t["number"] == task_id]
+    tests = [t for t in data["tests"] if t["extra_data"]["task"] == task_id]
     assert tests, f"no result for task {task_id} of {submission}"
     return tests[0]
 

@@ -126,7 +126,7 @@ def test_gradescope_json(homework):
         "visibility",
         "extra_data",
     }
-    assert first["number"] == "1.1" and first["status"] == "failed"
+    assert first["number"] == "1.1.1" and first["status"] == "failed"
     assert "transposed" in first["tags"]
     # our own readers use the documented extra_data, never a tag's position
     assert first["extra_data"]["task"] == "1.1"
@@ -135,7 +135,7 @@ def test_gradescope_json(homework):
     assert "transposed" in first["extra_data"]["diagnosis"]["message"]
     relu = next(t for t in data["tests"] if t["extra_data"]["task"] == "1.2")
     assert relu["extra_data"]["status"] == "not attempted"
-    hidden = next(t for t in data["tests"] if t["number"] == "1.5")
+    hidden = next(t for t in data["tests"] if t["extra_data"]["task"] == "1.5")
     assert hidden["visibility"] == "after_due_date"
 
 

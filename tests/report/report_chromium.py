@@ -50,7 +50,7 @@ MEASURE = """<script>
   });
   [["header", "header.summary"], ["score", ".score-value"], ["title", "h1.submission"],
    ["tasks", "table.tasks"], ["heatmap", "figure.heatmap svg"], ["loss", "figure.loss svg"],
-   ["boundary", "figure.boundary svg"]].forEach(function (pair) {
+   ["boundary", "figure.boundary svg"], ["stacked", "table.stack td"]].forEach(function (pair) {
     var el = document.querySelector(pair[1]);
     if (el) {
       var r = el.getBoundingClientRect();

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from grader.report.charts.geometry import Box, Scale
 
-PLOT = Box(10, 10, 380, 160)
+PLOT = Box(10, 20, 380, 150)  # room above the tallest bar for its count
 
 
 @dataclass(frozen=True)
