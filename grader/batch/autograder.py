@@ -53,13 +53,12 @@ def confinement(user: str) -> Confinement:
     """Whether this container lets the sandbox build its namespaces; when it
     does not, the student's process runs under ``user`` (the one place that
     decides: point it at the sandbox's own probe when that changes)."""
-    found = isolation()
-    if not found.own_uid:
+    if os.geteuid() != 0:
         raise AutograderError(
             f"cannot switch to the user {user} (run_autograder must run as root, as "
             "Gradescope runs it)"
         )
-    if found.namespaces:
+    if isolation(sandbox=True).jail:
         return Confinement(True, "")
     return Confinement(
         False,
@@ -114,14 +113,18 @@ def grade(layout: Layout) -> tuple[dict[str, Any], Confinement]:
     worker_init()
     submissions, warnings = collect([layout.submission])
     sub = submissions[0]
-    job = Job(sub.id, sub.origin, sub.files, sub.problem, "", uid)
+    job = Job(sub.id, sub.origin, sub.files, sub.problem, "")
     out = Path(tempfile.mkdtemp(prefix="grader-out-"))
     work = Path(tempfile.mkdtemp(prefix="grader-work-"))
     work.chmod(0o711)
-    hide = [str(p) for p in (layout.source, layout.results, out)]
-    options = Options(timeout=settings.timeout, memory_mb=settings.memory_mb)
+    options = Options(
+        timeout=settings.timeout,
+        memory_mb=settings.memory_mb,
+        sandbox=mode.jailed,
+        run_as=None if mode.jailed else uid,
+    )
     try:
-        grade_job(job, course, out, work, options, hide)
+        grade_job(job, course, out, work, options)
         data = json.loads((out / job.id / "results.json").read_text(encoding="utf-8"))
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -61,11 +61,12 @@ def open_runtime() -> None:
     """Cover each closed ancestor of the interpreter's folders and of the
     folder standing for /autograder (which sits at / in a container) with an
     open tmpfs, and bind back only their subtrees (this mount namespace only)."""
-    from grader.sandbox.confine import runtime_paths
+    from grader.sandbox.jail import layout
 
     root = os.environ.get("AUTOGRADER_ROOT")
+    runtime = [*layout().sources(), sys.prefix]
     for _ in range(8):
-        needed = [*runtime_paths(), *([root] if root else [])]
+        needed = [*runtime, *([root] if root else [])]
         closed = sorted({c for p in needed if (c := closed_ancestor(p)) is not None})
         if not closed:
             return
