@@ -240,6 +240,11 @@ class Sandbox:
             self._server.kill(self.pid)
         self.exit_code(5)
 
+    @property
+    def output_folder(self) -> Path:
+        """Where its stdout and stderr are kept until ``close``."""
+        return self._logs
+
     def output_since(self) -> tuple[str, str]:
         """The student's stdout and stderr written since the last call (capped)."""
         texts = []

@@ -145,12 +145,13 @@ def test_exit_codes_are_reported_and_the_child_reaped(folder):
 
 
 def test_no_mount_points_or_folders_are_left_on_the_host(folder):
-    before = set(os.listdir(tempfile.gettempdir()))
     mounts = Path("/proc/self/mounts").read_text()
     box = sandbox(folder)
     box.call("probe.fds")
+    logs = box.output_folder
+    assert logs.is_dir()
     box.close()
-    assert set(os.listdir(tempfile.gettempdir())) <= before
+    assert not logs.exists()
     assert Path("/proc/self/mounts").read_text() == mounts
 
 
