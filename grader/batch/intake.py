@@ -316,7 +316,10 @@ def _groups(members: list[_Member]) -> dict[str, tuple[list[_Member], Student]]:
             renamed = _Member((parsed.file,), member.info)
             groups[key] = ([*files, renamed], Student(parsed.user_id, parsed.name, late))
             continue
-        key = member.parts[0] if len(member.parts) > 1 else PurePosixPath(member.parts[0]).stem
+        if len(member.parts) > 1:  # a student's folder
+            key, member = member.parts[0], _Member(member.parts[1:], member.info)
+        else:  # a student's single file
+            key = PurePosixPath(member.parts[0]).stem
         files, student = groups.get(key, ([], Student()))
         groups[key] = ([*files, member], student)
     return groups
@@ -419,6 +422,9 @@ def collect(
 
 def _submissions_at(path: Path, modules: set[str]) -> list[Submission]:
     origin = str(path)
+    if path.is_symlink():  # unzip restores links: one may point at the course's solutions
+        reason = "it is a symbolic link, which grader grade never follows; pass what it points to"
+        return [Submission(safe_id(path.stem), origin, problem=Problem(Status.UNREADABLE, reason))]
     if path.is_dir():
         grouped = _canvas_folder(path, modules)
         if grouped is not None:
@@ -433,7 +439,7 @@ def _submissions_at(path: Path, modules: set[str]) -> list[Submission]:
         return _from_zip(path, modules)
     sub = Submission(safe_id(path.stem), origin)
     try:
-        data = _read_regular(Path(os.path.realpath(path)))  # the TA's own link is followed
+        data = _read_regular(path)
         if data is None:
             raise IntakeError(f"{printable(path)}: not a regular file")
         _add(sub, path.name, data, 0, {})
