@@ -152,7 +152,8 @@ def _parts(units: list[_Unit], offer: standins.Offered) -> _Parts:
                 statement = text if new is None else new.text
                 if statement not in parts.imports:
                     parts.imports.append(statement)
-                bound.update(_bound_by_import(node))
+                if not _own(node, offer):  # may be dropped as a module's import of itself
+                    bound.update(_bound_by_import(node))
             elif _constant(node):
                 used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
                 targets = _targets(node)
@@ -167,6 +168,15 @@ def _segment(lines: list[str], node: ast.stmt) -> str:
     decorators = getattr(node, "decorator_list", [])
     first = min([node.lineno, *(d.lineno for d in decorators)])
     return "\n".join(lines[first - 1 : node.end_lineno or node.lineno])
+
+
+def _own(node: ast.Import | ast.ImportFrom, offer: standins.Offered) -> bool:
+    names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+    return (
+        node.level > 0
+        if isinstance(node, ast.ImportFrom) and node.level
+        else any(n.split(".")[0] in offer.own | {offer.package} for n in names)
+    )
 
 
 def _bound_by_import(node: ast.Import | ast.ImportFrom) -> set[str]:
