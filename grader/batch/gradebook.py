@@ -70,9 +70,10 @@ def write_gradebook(
     warnings: list[str] = []
     if canvas:
         maximum = max((r.max_score for r in rows), default=0.0)
-        header = assignment_column(roster, assignment, column)
+        header, guessed = assignment_column(roster, assignment, column)
         entries = roster.entries if roster is not None else []
-        warnings = canvas_csv.write_csv(temporary, rows, header, maximum, entries)
+        warnings = [guessed] if guessed else []
+        warnings += canvas_csv.write_csv(temporary, rows, header, maximum, entries)
         os.replace(temporary, path)
         return warnings
     with open(temporary, "w", newline="", encoding="utf-8") as f:

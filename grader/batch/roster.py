@@ -67,14 +67,21 @@ def read_roster(path: Path) -> Roster:
     return Roster(entries, columns)
 
 
-def assignment_column(roster: Roster | None, assignment: str, given: str) -> str:
-    """The Canvas column to fill: ``--canvas-assignment`` if given, else the
-    roster's one "Name (id)" column naming the assignment, else the
-    assignment's own name (Canvas then creates a new assignment)."""
+def assignment_column(roster: Roster | None, assignment: str, given: str) -> tuple[str, str]:
+    """The Canvas column to fill, and a warning when it had to be guessed:
+    ``--canvas-assignment`` if given, else the roster's one "Name (id)"
+    column naming the assignment, else the assignment's own name (Canvas then
+    creates a new assignment)."""
     if given:
-        return given
-    if roster is not None:
-        matching = [c for c in roster.assignment_columns if assignment.casefold() in c.casefold()]
-        if len(matching) == 1:
-            return matching[0]
-    return assignment
+        return given, ""
+    if roster is None:
+        return assignment, ""
+    matching = [c for c in roster.assignment_columns if assignment.casefold() in c.casefold()]
+    if len(matching) == 1:
+        return matching[0], ""
+    shown = ", ".join(repr(c) for c in (matching or roster.assignment_columns)[:6])
+    return assignment, (
+        f"the roster's assignment columns ({shown or 'none'}) do not name {assignment!r} once; "
+        f"the Canvas CSV fills a new column {assignment!r} (pass --canvas-assignment "
+        "'NAME (ID)' to fill an existing one)"
+    )
