@@ -126,15 +126,30 @@ def _user_id(name: str) -> int:
         raise SystemExit(f"grader grade: --run-as: no user {name!r} on this machine") from None
 
 
+def _bad_grade_option(args: argparse.Namespace) -> str | None:
+    """The first bad option of ``grader grade``, said with its fix."""
+    if args.workers < 1:
+        return f"--workers must be at least 1 (got {args.workers})"
+    if not args.timeout > 0:
+        return f"--timeout must be a positive number of seconds (got {args.timeout:g})"
+    if args.memory < 64:
+        return f"--memory must be at least 64 (MB; got {args.memory})"
+    if not args.budget > 0:
+        return f"--budget must be a positive number of seconds (got {args.budget:g})"
+    if args.run_as and not args.no_sandbox:
+        return "--run-as goes with --no-sandbox (the jail has its own user)"
+    if args.roster and not Path(args.roster).is_file():
+        return f"--roster {args.roster}: no such file; give the CSV exported from Canvas"
+    return None
+
+
 def _grade(args: argparse.Namespace) -> int:
     from grader.batch.grade import BatchError, Course, Options, run
+    from grader.batch.printable import printable
 
-    if args.workers < 1 or args.timeout <= 0 or args.memory < 64 or args.budget <= 0:
-        print(
-            "grader grade: --workers must be >= 1, --timeout > 0, --memory >= 64 (MB) and "
-            "--budget > 0",
-            file=sys.stderr,
-        )
+    problem = _bad_grade_option(args)
+    if problem:
+        print(f"grader grade: {printable(problem)}", file=sys.stderr)
         return 2
     course = Course(Path(args.course).resolve(), args.assignment)
     options = Options(
@@ -143,16 +158,12 @@ def _grade(args: argparse.Namespace) -> int:
         memory_mb=args.memory,
         budget=args.budget,
         force=args.force,
-        canvas=args.canvas,
+        canvas=args.canvas or bool(args.roster),
+        roster=Path(args.roster) if args.roster else None,
+        canvas_column=args.canvas_assignment or "",
         sandbox=not args.no_sandbox,
         run_as=_user_id(args.run_as) if args.run_as else None,
     )
-    if args.run_as and not args.no_sandbox:
-        print(
-            "grader grade: --run-as goes with --no-sandbox (the jail has its own user)",
-            file=sys.stderr,
-        )
-        return 2
     if args.no_sandbox:
         print(
             "grader grade: warning: --no-sandbox: students' code runs with your rights and "
@@ -161,6 +172,10 @@ def _grade(args: argparse.Namespace) -> int:
         )
     out = Path(args.out)
     start = time.perf_counter()
+
+    def say(text: str) -> None:
+        print(printable(text))
+
     try:
         if args.dask:
             from grader.batch.dask_executor import dask_executor
@@ -171,17 +186,20 @@ def _grade(args: argparse.Namespace) -> int:
                 out,
                 options,
                 executor=dask_executor(args.dask),
+                log=say,
             )
         else:
-            rows = run([Path(p) for p in args.submissions], course, out, options)
+            rows = run([Path(p) for p in args.submissions], course, out, options, log=say)
     except BatchError as exc:
-        print(f"grader grade: {exc}", file=sys.stderr)
+        print(f"grader grade: {printable(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
         print(
-            f"grader grade: cannot write{where}: {exc.strerror or exc}; choose an --out folder "
-            "you can write to",
+            printable(
+                f"grader grade: cannot write{where}: {exc.strerror or exc}; choose an --out "
+                "folder you can write to"
+            ),
             file=sys.stderr,
         )
         return 2
@@ -190,11 +208,12 @@ def _grade(args: argparse.Namespace) -> int:
         print("grader grade: no submissions found", file=sys.stderr)
         return 1
     mean = sum(r.score for r in rows) / len(rows)
-    errors = sum(r.status in ("error", "problem") for r in rows)
-    print(
+    unusable = sum(r.status in ("empty submission", "unreadable submission") for r in rows)
+    errors = sum(r.status == "error" for r in rows)
+    say(
         f"graded {len(rows)} submissions of {args.assignment} in {elapsed:.1f} s: mean "
-        f"{mean:.1f}/{rows[0].max_score:g}, {errors} with errors; {out / 'gradebook.csv'}, "
-        f"{out / 'summary.html'}"
+        f"{mean:.1f}/{rows[0].max_score:g}, {errors} with errors, {unusable} empty or "
+        f"unreadable; {out / 'gradebook.csv'}, {out / 'summary.html'}"
     )
     return 0
 
@@ -288,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = sub.add_parser(
         "grade",
-        help="grade a class: folders, .py files, notebooks or LMS .zip downloads",
+        help="grade a class: folders, .py files, notebooks or LMS (Canvas) .zip downloads",
         description="Grade every submission with the assignment's public and hidden tests, "
         "each in its own sandbox; writes OUT/<id>/results.json and report.html, "
         "OUT/gradebook.csv and OUT/summary.html. Rerunning continues where a "
@@ -340,6 +359,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument(
         "--canvas", action="store_true", help="write gradebook.csv in Canvas's import layout"
+    )
+    grade.add_argument(
+        "--roster",
+        metavar="CSV",
+        help="the class from Canvas's gradebook export (Grades > Export): fills the Canvas "
+        "CSV's Student, ID, SIS and Section columns for everyone (implies --canvas)",
+    )
+    grade.add_argument(
+        "--canvas-assignment",
+        metavar="'NAME (ID)'",
+        help="the Canvas column to fill, as Canvas's export names it (default: the roster's "
+        "column naming the assignment, else the assignment's name, which Canvas imports as "
+        "a new assignment)",
     )
     grade.add_argument(
         "--dask", metavar="ADDRESS", help="run the grading on a Dask distributed scheduler"

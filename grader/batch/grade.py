@@ -7,16 +7,17 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import shutil
-import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from grader.batch.intake import Submission, collect
 from grader.batch.journal import append_journal, read_journal
-from grader.batch.records import BatchError, Course, Job, Options, Row
+from grader.batch.printable import printable
+from grader.batch.progress import BatchProgress
+from grader.batch.records import JOURNAL, BatchError, Course, Job, Options, Row
+from grader.batch.roster import Roster, read_roster
 from grader.batch.worker import grade_job, grade_star, worker_init
 
 
@@ -24,34 +25,18 @@ def plan(subs: list[Submission], course_digest: str) -> list[Job]:
     jobs = []
     for sub in sorted(subs, key=lambda s: s.id):
         digest = hashlib.sha256((sub.digest() + course_digest).encode()).hexdigest()
-        jobs.append(Job(sub.id, sub.origin, sub.files, sub.problem, digest))
+        jobs.append(
+            Job(
+                sub.id,
+                sub.origin,
+                sub.files,
+                sub.problem,
+                digest,
+                sub.student,
+                sub.notes,
+            )
+        )
     return jobs
-
-
-class Progress:
-    """A progress line with rate and ETA on stderr."""
-
-    def __init__(self, total: int, stream: Any = None) -> None:
-        self.total, self.done = total, 0
-        self.start = time.perf_counter()
-        self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.every = max(1, total // 20)
-
-    def step(self, label: str) -> None:
-        self.done += 1
-        if not self.tty and self.done % self.every and self.done != self.total:
-            return
-        elapsed = time.perf_counter() - self.start
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - self.done) / rate if rate > 0 else 0.0
-        width = 24
-        filled = int(width * self.done / max(self.total, 1))
-        bar = "#" * filled + "." * (width - filled)
-        text = f"[{bar}] {self.done}/{self.total} {rate:.1f}/s ETA {eta:.0f}s (last: {label})"
-        end = "\r" if self.tty and self.done < self.total else "\n"
-        self.stream.write(text[:120].ljust(120 if self.tty else 0) + end)
-        self.stream.flush()
 
 
 def run(
@@ -63,20 +48,26 @@ def run(
     executor: Callable[[list[tuple[Any, ...]]], Iterable[Row]] | None = None,
     log: Callable[[str], None] = print,
 ) -> list[Row]:
-    """Grade every submission under ``paths``; returns one row per submission."""
+    """Grade every submission under ``paths``; returns this run's rows (the
+    gradebook and summary cover every submission graded into ``out``).
+
+    A TA's slip (course, options, paths, output folder) raises BatchError
+    before anything is graded."""
     course.check()
+    roster = read_roster(options.roster) if options.roster else None
+    _check_out(out, course.assignment)
+    modules = {p.name for p in course.template.glob("*.py")}
+    subs, warnings = collect(paths, modules)
     _preflight(options)
     out.mkdir(parents=True, exist_ok=True)
     from grader.sandbox.confine import isolation
 
-    subs, warnings = collect(paths)
-    for warning in [
-        *isolation(options.sandbox).notes,
-        *warnings,
-    ]:  # what confinement is missing, first
-        log(f"warning: {warning}")
+    notes = isolation(options.sandbox).notes
+    for warning in [*notes, *warnings]:  # what confinement is missing, first
+        log(f"warning: {printable(warning)}")
     jobs = plan(subs, course.digest())
-    done = {} if options.force else read_journal(out)
+    journal = read_journal(out)
+    done = {} if options.force else journal
     todo = [j for j in jobs if done.get(j.id) is None or done[j.id].digest != j.digest]
     skipped = len(jobs) - len(todo)
     if skipped:
@@ -84,22 +75,50 @@ def run(
     work_root = Path(tempfile.mkdtemp(prefix="grader-work-"))
     work_root.chmod(0o711)
     arguments = [(job, course, out, work_root, options) for job in todo]
-    progress = Progress(len(todo))
     rows = {j.id: done[j.id] for j in jobs if j.id in done and j not in todo}
     try:
-        results = executor(arguments) if executor else _pool(arguments, options.workers)
-        for row in results:
-            append_journal(out, row)
-            rows[row.id] = row
-            progress.step(row.id)
+        with BatchProgress(len(todo)) as progress:
+            results = executor(arguments) if executor else _pool(arguments, options.workers)
+            for row in results:
+                append_journal(out, row)
+                rows[row.id] = row
+                progress.step(row.id)
     finally:
         shutil.rmtree(work_root, ignore_errors=True)
-    ordered = [rows[j.id] for j in jobs if j.id in rows]
+    everyone = [
+        row
+        for _, row in sorted(read_journal(out).items())
+        if row.assignment in ("", course.assignment)
+    ]
     from grader.batch.gradebook import write_gradebook, write_summary
 
-    write_gradebook(out, ordered, course.assignment, canvas=options.canvas)
-    write_summary(out, ordered, course.assignment)
-    return ordered
+    for warning in write_gradebook(
+        out,
+        everyone,
+        course.assignment,
+        canvas=options.canvas or roster is not None,
+        roster=roster,
+        column=options.canvas_column,
+    ):
+        log(f"warning: {printable(warning)}")
+    write_summary(out, everyone, course.assignment)
+    return [rows[j.id] for j in jobs if j.id in rows]
+
+
+def _check_out(out: Path, assignment: str) -> None:
+    """The output folder can take this assignment's results."""
+    if out.exists() and not out.is_dir():
+        raise BatchError(f"--out {printable(out)} is a file; choose a folder for the results")
+    if not (out / JOURNAL).is_file():
+        return
+    others = sorted(
+        {r.assignment for r in read_journal(out).values() if r.assignment not in ("", assignment)}
+    )
+    if others:
+        raise BatchError(
+            f"--out {printable(out)} holds grades of {', '.join(others)}; choose another --out "
+            f"for {assignment}"
+        )
 
 
 def _preflight(options: Options) -> None:
@@ -135,4 +154,4 @@ def _pool(arguments: list[tuple[Any, ...]], workers: int) -> Iterator[Row]:
         yield from pool.imap_unordered(grade_star, arguments)
 
 
-__all__ = ["BatchError", "Course", "Options", "Row", "run"]
+__all__ = ["BatchError", "Course", "Options", "Roster", "Row", "read_journal", "run"]

@@ -10,8 +10,12 @@ import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+from grader.batch import canvas as canvas_csv
+from grader.batch.printable import csv_cell
+from grader.batch.records import GRADEBOOK, SUMMARY, Row
+from grader.batch.roster import Roster, assignment_column
 from grader.gradcheck.codes import Code
 from grader.results.gradescope import diagnosis_code_of, status_of, task_of
 
@@ -24,7 +28,10 @@ class RowLike(Protocol):
     origin: str
 
 
-def _results(out: Path, rows: Sequence[RowLike]) -> Iterator[tuple[RowLike, dict[str, Any]]]:
+R = TypeVar("R", bound=RowLike)
+
+
+def _results(out: Path, rows: Sequence[R]) -> Iterator[tuple[R, dict[str, Any]]]:
     for row in rows:
         path = out / row.id / "results.json"
         try:
@@ -45,43 +52,63 @@ def _columns(out: Path, rows: Sequence[RowLike]) -> tuple[list[str], list[str]]:
 
 
 def write_gradebook(
-    out: Path, rows: Sequence[RowLike], assignment: str, *, canvas: bool = False
-) -> Path:
-    """gradebook.csv: submission, score, max_score, then per-task and per-test
-    points. With ``canvas``, Canvas's import layout (Student, ID, SIS User ID,
-    SIS Login ID, Section, then one column for the assignment)."""
-    path = out / "gradebook.csv"
-    temporary = path.with_name(".gradebook.csv.tmp")
+    out: Path,
+    rows: Sequence[Row],
+    assignment: str,
+    *,
+    canvas: bool = False,
+    roster: Roster | None = None,
+    column: str = "",
+) -> list[str]:
+    """gradebook.csv for ``rows`` (every submission graded into ``out``):
+    submission, score, max_score, status (with the reason of an empty or
+    unreadable submission), then per-task and per-test points. With
+    ``canvas``, Canvas's import layout (see ``canvas``), students taken from
+    ``roster`` when given. Returns warnings for the TA. Every text cell is
+    printable (no control characters) and never read as a formula."""
+    path = out / GRADEBOOK
+    temporary = path.with_name(f".{GRADEBOOK}.tmp")
+    warnings: list[str] = []
+    if canvas:
+        maximum = max((r.max_score for r in rows), default=0.0)
+        header, guessed = assignment_column(roster, assignment, column)
+        entries = roster.entries if roster is not None else []
+        warnings = [guessed] if guessed else []
+        warnings += canvas_csv.write_csv(temporary, rows, header, maximum, entries)
+        os.replace(temporary, path)
+        return warnings
     with open(temporary, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        if canvas:
-            writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment])
-            for row in rows:
-                writer.writerow([row.id, "", "", row.id, "", f"{row.score:g}"])
-        else:
-            task_columns, test_columns = _columns(out, rows)
+        task_columns, test_columns = _columns(out, rows)
+        writer.writerow(
+            [
+                "submission",
+                "score",
+                "max_score",
+                "status",
+                *(csv_cell(c) for c in task_columns),
+                *(csv_cell(c) for c in test_columns),
+            ]
+        )
+        for row, data in _results(out, rows):
+            per_task: dict[str, float] = {}
+            per_test: dict[str, float] = {}
+            for test in data.get("tests", []):
+                key = f"task {task_of(test)}"
+                per_task[key] = per_task.get(key, 0.0) + float(test["score"])
+                per_test[test["name"]] = float(test["score"])
             writer.writerow(
-                ["submission", "score", "max_score", "status", *task_columns, *test_columns]
+                [
+                    csv_cell(row.id),
+                    f"{row.score:g}",
+                    f"{row.max_score:g}",
+                    csv_cell(row.status_text),
+                    *(f"{per_task.get(c, 0.0):g}" for c in task_columns),
+                    *(f"{per_test[c]:g}" if c in per_test else "" for c in test_columns),
+                ]
             )
-            for row, data in _results(out, rows):
-                per_task: dict[str, float] = {}
-                per_test: dict[str, float] = {}
-                for test in data.get("tests", []):
-                    column = f"task {task_of(test)}"
-                    per_task[column] = per_task.get(column, 0.0) + float(test["score"])
-                    per_test[test["name"]] = float(test["score"])
-                writer.writerow(
-                    [
-                        row.id,
-                        f"{row.score:g}",
-                        f"{row.max_score:g}",
-                        row.status,
-                        *(f"{per_task.get(c, 0.0):g}" for c in task_columns),
-                        *(f"{per_test[c]:g}" if c in per_test else "" for c in test_columns),
-                    ]
-                )
     os.replace(temporary, path)
-    return path
+    return warnings
 
 
 def summarize(out: Path, rows: Sequence[RowLike], assignment: str) -> dict[str, Any]:
@@ -193,8 +220,8 @@ def _task_key(task: str) -> tuple[tuple[int, str], ...]:
 def write_summary(out: Path, rows: Sequence[RowLike], assignment: str) -> Path:
     from grader.report.summary import render_summary
 
-    path = out / "summary.html"
-    temporary = path.with_name(".summary.html.tmp")
+    path = out / SUMMARY
+    temporary = path.with_name(f".{SUMMARY}.tmp")
     temporary.write_text(render_summary(summarize(out, rows, assignment)), encoding="utf-8")
     os.replace(temporary, path)
     return path

@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from grader.batch.intake import Submission, lay_out
-from grader.batch.records import Course, Job, Options, Row
+from grader.batch.intake import Layout, Submission, lay_out
+from grader.batch.printable import printable
+from grader.batch.records import Course, Job, Options, Problem, Row, Status
 from grader.course import templates
 from grader.results import gradescope
 from grader.results import session as sessions
@@ -30,21 +31,40 @@ from grader.sandbox.confine import PR_SET_PDEATHSIG
 
 
 def grade_job(job: Job, course: Course, out: Path, work_root: Path, options: Options) -> Row:
-    """Grade one submission (in a trusted worker process) and write its files."""
+    """Grade one submission (in a trusted worker process) and write its files.
+
+    Never raises for anything about the submission: a submission whose code
+    cannot be laid out or run still gets its results and its row, with the
+    reason."""
     start = time.perf_counter()
     target = out / job.id
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{job.id}.", dir=out))
-    notes: list[str] = []
+    notes: list[str] = list(job.notes)
+    problem = job.problem
     try:
-        if job.problem is None:
+        if problem is None:
             work = work_root / job.id
-            notes = lay_out(Submission(job.id, job.origin, job.files), course.template, work)
-            _run_pytest(job, course, work, staging, options)
+            try:
+                layout = lay_out(
+                    Submission(job.id, job.origin, job.files, notes=job.notes),
+                    course.template,
+                    work,
+                )
+                notes = layout.notes
+                problem = _unusable(layout)
+            except Exception as exc:  # intake of this one submission failed: its own row
+                problem = Problem(Status.UNREADABLE, printable(f"{type(exc).__name__}: {exc}"))
+            if problem is None:
+                try:
+                    _run_pytest(job, course, work, staging, options)
+                except Exception as exc:  # never the batch's end: this submission's row
+                    problem = Problem(Status.ERROR, printable(f"grading stopped: {exc}"))
             shutil.rmtree(work, ignore_errors=True)
-        if not (staging / "results.json").exists():
-            _write_unreadable(job, course, staging)
-        elif notes:
+        if problem is not None or not (staging / "results.json").exists():
+            (staging / "results.json").unlink(missing_ok=True)
+            _write_unreadable(job, course, staging, problem)
+        if notes:
             _add_notes(staging / "results.json", notes)
         for name in ("results.json", "report.html", "staff.html"):
             if (staging / name).exists():
@@ -53,7 +73,7 @@ def grade_job(job: Job, course: Course, out: Path, work_root: Path, options: Opt
         shutil.rmtree(staging, ignore_errors=True)
     data = json.loads((target / "results.json").read_text())
     extra = data.get("extra_data", {}).get("backprop_grader", {})
-    status = "problem" if job.problem else _overall(extra.get("tasks", []))
+    status = problem.status.value if problem else _overall(extra.get("tasks", []))
     return Row(
         job.id,
         job.digest,
@@ -63,16 +83,32 @@ def grade_job(job: Job, course: Course, out: Path, work_root: Path, options: Opt
         time.perf_counter() - start,
         job.origin,
         notes,
+        reason=problem.reason if problem else "",
+        assignment=course.assignment,
+        lms_id=job.student.lms_id,
+        name=job.student.name,
+        late=job.student.late,
+    )
+
+
+def _unusable(layout: Layout) -> Problem | None:
+    """Nothing of the student's could be placed: why, as the student's status."""
+    if layout.used:
+        return None
+    if layout.unreadable:
+        return Problem(Status.UNREADABLE, printable("; ".join(layout.unreadable)))
+    return Problem(
+        Status.EMPTY, "no file defines any of the assignment's functions (see the notes)"
     )
 
 
 def _overall(tasks: list[dict[str, Any]]) -> str:
     statuses = {t.get("status") for t in tasks}
     if statuses == {"passed"}:
-        return "passed"
+        return Status.PASSED.value
     if statuses == {"not attempted"}:
-        return "not attempted"
-    return "error" if statuses == {"error"} else "graded"
+        return Status.NOT_ATTEMPTED.value
+    return Status.ERROR.value if statuses == {"error"} else Status.GRADED.value
 
 
 def _run_pytest(job: Job, course: Course, work: Path, staging: Path, options: Options) -> None:
@@ -142,10 +178,10 @@ def _add_notes(path: Path, notes: list[str]) -> None:
     path.write_text(json.dumps(data, indent=2, allow_nan=False))
 
 
-def _write_unreadable(job: Job, course: Course, staging: Path) -> None:
+def _write_unreadable(job: Job, course: Course, staging: Path, problem: Problem | None) -> None:
     """A submission that could not be read or run still gets its results:
     every task at zero, with the reason."""
-    reason = job.problem or "grading stopped before any test ran"
+    reason = str(problem) if problem else "grading stopped before any test ran"
     outcomes = [
         TestOutcome(
             nodeid=task.id,
