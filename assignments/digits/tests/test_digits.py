@@ -154,13 +154,14 @@ def test_network_backward_returns_loss_and_accuracy(student, checker):
 @pytest.mark.task("4.2", points=1, name="Network.backward")
 def test_network_learns_or(student, checker):
     K = student.network
-    net, losses = K.train_or()  # the seed's main: lr = 10, 100 full-batch steps
-    checker.loss_curve(losses, reference_curve("or"), "mean 0.5 (a2 - y)^2 on OR, per step")
-    answers = (net.forward(K.OR_X) > 0.5).astype(int).ravel().tolist()
-    assert answers == [0, 1, 1, 1], (
-        f"after 100 training steps the network answers {answers} for the four OR inputs "
-        "instead of [0, 1, 1, 1], so the gradients from Network.backward do not lead downhill yet"
-    )
+    with checker.given("the given OR training (train_or)"):
+        net, losses = K.train_or()  # the seed's main: lr = 10, 100 full-batch steps
+        checker.loss_curve(losses, reference_curve("or"), "mean 0.5 (a2 - y)^2 on OR, per step")
+        answers = (net.forward(K.OR_X) > 0.5).astype(int).ravel().tolist()
+        assert answers == [0, 1, 1, 1], (
+            f"after 100 training steps the network answers {answers} for the four OR inputs "
+            "instead of [0, 1, 1, 1], so the gradients from Network.backward do not lead downhill yet"
+        )
 
 
 @pytest.mark.task("4.3", points=2, name="Network.backward_vectorized")
@@ -372,26 +373,30 @@ def _assert_gradient_shapes(M, X, y, hidden, activation, loss) -> None:
 def test_mlp_learns_digits(student, checker):
     M = student.mlp
     X_train, y_train, X_test, y_test = M.load_digits_split(seed=0)
-    _assert_gradient_shapes(M, X_train, y_train, [64], "relu", "softmax")
-    net, losses = M.train_mlp(X_train, y_train, epochs=50)  # one ReLU layer of 64, softmax
-    checker.loss_curve(losses, reference_curve("digits"), "softmax cross-entropy per epoch")
-    accuracy = M.accuracy(net, X_test, y_test)
-    assert accuracy >= 0.95, (
-        f"after 50 epochs the network recognises {accuracy:.1%} of the 449 held-out digits "
-        "and the reference solution 96.9%, so at least 95% is expected"
-    )
+    with checker.given("the given digits training (train_mlp)"):
+        _assert_gradient_shapes(M, X_train, y_train, [64], "relu", "softmax")
+        net, losses = M.train_mlp(X_train, y_train, epochs=50)  # one ReLU layer of 64, softmax
+        checker.loss_curve(losses, reference_curve("digits"), "softmax cross-entropy per epoch")
+        accuracy = M.accuracy(net, X_test, y_test)
+        assert accuracy >= 0.95, (
+            f"after 50 epochs the network recognises {accuracy:.1%} of the 449 held-out digits "
+            "and the reference solution 96.9%, so at least 95% is expected"
+        )
 
 
 @pytest.mark.task("4.8", points=1, name="MLP.backward")
 def test_mlp_learns_digits_with_tanh_mse_and_two_hidden_layers(student, checker):
     M = student.mlp
     X_train, y_train, X_test, y_test = M.load_digits_split(seed=0)
-    _assert_gradient_shapes(M, X_train, y_train, [64, 32], "tanh", "mse")
-    net, losses = M.train_mlp(X_train, y_train, [64, 32], "tanh", "mse", epochs=30)
-    checker.loss_curve(losses, reference_curve("digits_tanh_mse"), "MSE per epoch (tanh, 64-32)")
-    accuracy = M.accuracy(net, X_test, y_test)
-    assert accuracy >= 0.85, (
-        f"after 30 epochs with two tanh layers and the MSE loss the network recognises "
-        f"{accuracy:.1%} of the 449 held-out digits and the reference solution 87.5%, so at "
-        "least 85% is expected"
-    )
+    with checker.given("the given digits training (train_mlp)"):
+        _assert_gradient_shapes(M, X_train, y_train, [64, 32], "tanh", "mse")
+        net, losses = M.train_mlp(X_train, y_train, [64, 32], "tanh", "mse", epochs=30)
+        checker.loss_curve(
+            losses, reference_curve("digits_tanh_mse"), "MSE per epoch (tanh, 64-32)"
+        )
+        accuracy = M.accuracy(net, X_test, y_test)
+        assert accuracy >= 0.85, (
+            f"after 30 epochs with two tanh layers and the MSE loss the network recognises "
+            f"{accuracy:.1%} of the 449 held-out digits and the reference solution 87.5%, so at "
+            "least 85% is expected"
+        )
