@@ -5,7 +5,7 @@ A mutant is the reference function's syntax tree with one change (a product
 transposed, a factor dropped, a mask taken from another tensor, ``+=``
 written as ``=``, a loop one step short, a list left unreversed, the bias
 regularized, the one-hot subtracted from whole columns, ...). Whoever
-compiles it (``grader.plugin.reference``) runs it where the student's
+compiles it (``grader.plugin.solutions``) runs it where the student's
 function would run; when the student's result equals a mutant's, the
 mutant names the mistake. A new assignment gets these diagnoses from its
 reference alone.
@@ -208,12 +208,13 @@ def _is_derivative(node: ast.AST) -> str | None:
         name = _name(node.func)
         if DERIVATIVE.search(name.rsplit(".", 1)[-1]):
             return f"{name}(...)"
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):
-        if isinstance(node.left, ast.Constant) and node.left.value == 1:
-            return "the activation's derivative"
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        if _is_derivative(node.right) or _is_derivative(node.left):
-            return "the activation's derivative"
+    if not isinstance(node, ast.BinOp):
+        return None
+    one_minus = isinstance(node.left, ast.Constant) and node.left.value == 1
+    if isinstance(node.op, ast.Sub) and one_minus:
+        return "the activation's derivative"
+    if isinstance(node.op, ast.Mult) and (_is_derivative(node.right) or _is_derivative(node.left)):
+        return "the activation's derivative"
     return None
 
 
@@ -355,7 +356,7 @@ def _changes(
     if isinstance(node, ast.BinOp):
         yield from _binop_changes(node)
     if _is_product(node):
-        yield Mistake.TRANSPOSED, "", lambda n: ast.Attribute(value=n, attr="T", ctx=ast.Load())
+        yield Mistake.TRANSPOSED, "", _transpose
     if isinstance(node, ast.Attribute) and node.attr == "T":
         yield Mistake.TRANSPOSED, "", lambda n: n.value  # type: ignore[attr-defined]
     if isinstance(node, ast.AugAssign):
@@ -391,7 +392,7 @@ def _binop_changes(node: ast.BinOp) -> Iterator[tuple[Mistake, str, Change]]:
         drop_n = Mistake.MISSING_1_OVER_N if _is_batch_size(node.right) else Mistake.DROPPED_FACTOR
         yield drop_n, "", _constant(node.left)
         if _is_batch_size(node.right):
-            yield Mistake.EXTRA_1_OVER_N, "", lambda n: ast.BinOp(n, ast.Div(), node.right)
+            yield Mistake.EXTRA_1_OVER_N, "", _divided_again(node.right)
     elif isinstance(node.op, ast.Add):
         for kept, dropped in ((node.left, node.right), (node.right, node.left)):
             mistake = Mistake.REG_MISSING if _mentions(dropped, REG) else Mistake.DROPPED_FACTOR
@@ -402,6 +403,19 @@ def _binop_changes(node: ast.BinOp) -> Iterator[tuple[Mistake, str, Change]]:
             "",
             lambda n: ast.BinOp(n.right, ast.Sub(), n.left),  # type: ignore[attr-defined]
         )
+
+
+def _transpose(node: ast.AST) -> ast.AST:
+    assert isinstance(node, ast.expr)
+    return ast.Attribute(value=node, attr="T", ctx=ast.Load())
+
+
+def _divided_again(divisor: ast.expr) -> Change:
+    def change(node: ast.AST) -> ast.AST:
+        assert isinstance(node, ast.expr)
+        return ast.BinOp(node, ast.Div(), copy.deepcopy(divisor))
+
+    return change
 
 
 def _constant(replacement: ast.expr) -> Change:
@@ -420,9 +434,7 @@ def _augassign_changes(
         mistake = Mistake.REG_MISSING if _mentions(node.value, REG) else Mistake.DROPPED_FACTOR
         yield mistake, "", lambda _: []
     elif isinstance(node.op, ast.Div):
-        mistake = (
-            Mistake.MISSING_1_OVER_N if _is_batch_size(node.value) else Mistake.DROPPED_FACTOR
-        )
+        mistake = Mistake.MISSING_1_OVER_N if _is_batch_size(node.value) else Mistake.DROPPED_FACTOR
         yield mistake, "", lambda _: []
     elif isinstance(node.op, ast.Sub) and _is_onehot(node):
         yield Mistake.SOFTMAX_NO_ONEHOT, "", lambda _: []
@@ -704,7 +716,7 @@ def _variable_changes(node: ast.Name, names: list[str]) -> Iterator[tuple[Mistak
             continue
         forward = GRADIENT.match(node.id) and not GRADIENT.match(other)
         mistake = Mistake.FORWARD_VALUE_HANDED_DOWN if forward else Mistake.WRONG_VARIABLE
-        yield mistake, other, lambda _, other=other: ast.Name(id=other, ctx=ast.Load())
+        yield mistake, other, _constant(ast.Name(id=other, ctx=ast.Load()))
 
 
 def _variables(solution: Solution) -> list[str]:
@@ -712,9 +724,9 @@ def _variables(solution: Solution) -> list[str]:
     args = solution.function.args
     found = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs] if a.arg != "self"]
     for node in ast.walk(solution.function):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id not in found:
-            if not node.id.startswith("_"):
-                found.append(node.id)
+        stored = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+        if stored and node.id not in found and not node.id.startswith("_"):  # type: ignore[attr-defined]
+            found.append(node.id)  # type: ignore[attr-defined]
     return found
 
 
@@ -732,9 +744,12 @@ def _reg_pattern(solution: Solution) -> tuple[ast.expr, ast.expr] | None:
 def _divisor(solution: Solution) -> ast.expr | None:
     """The batch size the solution divides by (``n`` in ``dscores / n``)."""
     for node in ast.walk(solution.function):
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-            if _is_batch_size(node.right):
-                return node.right
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Div)
+            and _is_batch_size(node.right)
+        ):
+            return node.right
     return None
 
 

@@ -132,7 +132,7 @@ def _namer(problem: Problem, raw: object) -> Callable[[str], str]:
     def name(path: str) -> str:
         if isinstance(raw, Mapping):
             key = path[1:].split("]", 1)[0].strip("'\"")
-            return f'the gradient of "{key}"'
+            return f'"{key}"'
         index = path[1:].split("]", 1)[0] if path.startswith("[") else ""
         if index.isdigit() and int(index) < len(problem.grads) and path.count("[") == 1:
             return problem.grads[int(index)]

@@ -22,7 +22,7 @@ from grader.gradcheck.metrics import Tolerance
 from grader.gradcheck.result import CheckResult, Status
 from grader.plugin import given_code
 from grader.plugin.explain import ReferenceExplainer
-from grader.plugin.reference import Reference, find_reference, open_reference
+from grader.plugin.solutions import Reference, find_reference, open_reference
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,8 @@ class Checker:
         options.setdefault("source", self.source)
         options.setdefault("budget", Budget())
         result = check_function(loss, gradient, params, **options)
-        unexplained = result.diagnosis is None or result.diagnosis.code in GENERIC
-        if layers is not None and result.status is Status.FAILED and unexplained:
+        cascade = result.diagnosis is not None and result.diagnosis.code is Code.CASCADE
+        if layers is not None and result.status is Status.FAILED and not cascade:
             result = self._blame(result, layers())
         return self._settle(result)
 
@@ -154,7 +154,9 @@ class Checker:
             yield
             return
         reference, handle = found
-        with given_code.watched(reference, handle, self.subject.task if self.subject else None, what):
+        with given_code.watched(
+            reference, handle, self.subject.task if self.subject else None, what
+        ):
             yield
 
     def _blame(self, result: CheckResult, layers: Sequence[LayerCheck]) -> CheckResult:
@@ -220,10 +222,6 @@ class Checker:
             "points": [[float(a), float(b), int(c)] for (a, b), c in zip(X, y, strict=True)],
             "classes": int(max(int(np.max(y)), int(grid.max())) + 1),
         }
-
-
-# diagnoses that say little about where a composite function went wrong
-GENERIC = {Code.UNRECOGNISED, Code.WRONG_SHAPE, Code.WRONG_RETURN}
 
 
 def _number(value: float) -> float | None:

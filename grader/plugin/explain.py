@@ -18,7 +18,7 @@ from grader.course.templates import Task
 from grader.gradcheck.alternatives import Alternative
 from grader.gradcheck.codes import Code
 from grader.gradcheck.result import Diagnosis
-from grader.plugin.reference import Reference
+from grader.plugin.solutions import Reference
 from grader.plugin.substitute import original, substituted
 from grader.plugin.watch import Watch
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from grader.course.templates import Task
 from grader.gradcheck.tracebacks import RaisedElsewhere
-from grader.plugin.reference import Reference
+from grader.plugin.solutions import Reference
 from grader.plugin.substitute import original, substituted
 from grader.plugin.watch import Watch
 
@@ -62,8 +62,7 @@ def _explain(
     if others:
         cause = others[0]
         return (
-            f"{what} fails because your {cause.qualname} (Task {cause.id}) is wrong: "
-            "fix that first"
+            f"{what} fails because your {cause.qualname} (Task {cause.id}) is wrong: fix that first"
         )
     if isinstance(exc, AssertionError | RaisedElsewhere) or watch.last is None:
         return None

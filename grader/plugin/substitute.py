@@ -6,6 +6,7 @@ holding proxies), so the test's own code runs unchanged around it."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -50,12 +51,12 @@ def _replace(handle: Any, task: Task, replacement: Callable[..., Any]) -> list[C
         method = task.qualname.split(".", 1)[1]
         before = cls.__dict__[method]
         setattr(cls, method, replacement)
-        return [lambda: setattr(cls, method, before)]
+        return [functools.partial(setattr, cls, method, before)]
     before = original(handle, task)
     undo: list[Callable[[], None]] = []
     for module in list(sys.modules.values()):
         namespace = getattr(module, "__dict__", None)
         if isinstance(namespace, dict) and namespace.get(task.name) is before:
             namespace[task.name] = replacement
-            undo.append(lambda namespace=namespace: namespace.__setitem__(task.name, before))
+            undo.append(functools.partial(namespace.__setitem__, task.name, before))
     return undo

@@ -10,6 +10,7 @@ called from there).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 from collections import Counter
@@ -21,7 +22,7 @@ import numpy as np
 
 from grader.course.templates import Task
 from grader.gradcheck.alternatives import same
-from grader.plugin.reference import Reference
+from grader.plugin.solutions import Reference
 
 CALLS_COMPARED = 3  # calls of each task compared per watch (a training loop makes thousands)
 
@@ -79,11 +80,9 @@ class Watch:
         first = self._calls[task.id] < CALLS_COMPARED
         self._calls[task.id] += 1
         if not self.answer_right:
-            if first:
-                try:
+            if first:  # arguments that cannot be copied are not judged
+                with contextlib.suppress(Exception):
                     self.recorded.append((task, *copy.deepcopy((args, kwargs))))
-                except Exception:  # arguments that cannot be copied are not judged
-                    pass
             self.last = Returned(task, student(*args, **kwargs))
             return self.last.value
         right_version = self._right(task)
@@ -153,8 +152,10 @@ def _copy_state(source_args: tuple[Any, ...], target_args: tuple[Any, ...]) -> N
     if not source_args or not target_args:
         return
     source, target = source_args[0], target_args[0]
-    if type(source) is type(target) and hasattr(source, "__dict__") and not isinstance(
-        source, type
+    if (
+        type(source) is type(target)
+        and hasattr(source, "__dict__")
+        and not isinstance(source, type)
     ):
         for key, value in vars(source).items():
             if isinstance(value, np.ndarray):

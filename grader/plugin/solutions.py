@@ -55,8 +55,10 @@ class Reference:
         """The reference's own function of a task (a method as a plain function)."""
         value: Any = self.module(task.module)
         for part in task.qualname.split("."):
-            value = inspect.getattr_static(value, part) if isinstance(value, type) else getattr(
-                value, part
+            value = (
+                inspect.getattr_static(value, part)
+                if isinstance(value, type)
+                else getattr(value, part)
             )
         return value  # type: ignore[no-any-return]
 
@@ -83,7 +85,9 @@ class Reference:
         namespace = dict(vars(module))
         if hook is not None:
             namespace[HOOK] = hook
-        code = compile(ast.Module(body=[tree], type_ignores=[]), str(self.folder / "<variant>"), "exec")
+        code = compile(
+            ast.Module(body=[tree], type_ignores=[]), str(self.folder / "<variant>"), "exec"
+        )
         exec(code, namespace)  # trusted: the reference's own code, one node changed
         function = namespace[tree.name]
         function.__qualname__ = task.qualname
