@@ -1,12 +1,12 @@
 """Benchmark of issue 12: how many mistakes are named, how many cascades
 point at their cause, false alarms, and what naming costs.
 
-For each case of ``diagnosis_corpus.CASES`` (and each wrong example
-submission in ``examples/submissions``) it grades the submission with the
-assignment's public tests in student mode, reads results.json and compares
-each listed task's outcome with the expected one.
+For each case of ``diagnosis_corpus.CASES`` it grades the submission with
+the assignment's public tests in student mode, reads results.json and
+compares each listed task's outcome with the expected one; ``--cost`` times
+one failing Network.backprop check with and without the reference.
 
-    python bench/bench_diagnosis.py [--only NAME]
+    python bench/bench_diagnosis.py [--only NAME] [--cost]
 """
 
 from __future__ import annotations
