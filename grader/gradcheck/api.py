@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from grader.gradcheck.alternatives import Explainer
 from grader.gradcheck.engine import run
 from grader.gradcheck.metrics import Tolerance
 from grader.gradcheck.mistakes import Context
@@ -54,6 +55,7 @@ def check_layer(
     tolerance: Tolerance | None = None,
     budget: Budget | None = None,
     source: Path | None = None,
+    explainer: Explainer | None = None,
 ) -> CheckResult:
     """Check ``backward(dout, cache)`` against finite differences of
     ``forward(*inputs.values(), **constants)``, which returns (out, cache).
@@ -86,6 +88,7 @@ def check_layer(
         {**KIND_STRUCTURES.get(kind or "", {}), **dict(structure or {})},
     )
     problem.source = source
+    problem.explainer = explainer
     return run(problem, rng, tolerance, budget or Budget())
 
 
@@ -103,6 +106,7 @@ def check_loss(
     tolerance: Tolerance | None = None,
     budget: Budget | None = None,
     source: Path | None = None,
+    explainer: Explainer | None = None,
 ) -> CheckResult:
     """Check ``backward(cache)`` against finite differences of the scalar
     loss ``forward(*inputs.values(), **constants)``, which returns (loss, cache)."""
@@ -124,6 +128,7 @@ def check_loss(
         {},
     )
     problem.source = source
+    problem.explainer = explainer
     return run(problem, rng, tolerance, budget or Budget())
 
 
@@ -141,6 +146,7 @@ def check_function(
     tolerance: Tolerance | None = None,
     budget: Budget | None = None,
     source: Path | None = None,
+    explainer: Explainer | None = None,
 ) -> CheckResult:
     """Check ``gradient_of(params)`` (a dict or tuple of gradients, one per
     parameter) against finite differences of the scalar ``loss(params)``.
@@ -170,6 +176,7 @@ def check_function(
         dict(structure or {}),
     )
     problem.source = source
+    problem.explainer = explainer
     return run(problem, rng, tolerance, budget or Budget())
 
 

@@ -51,6 +51,24 @@ class Code(str, Enum):
     SOFTMAX_NO_ONEHOT = "softmax_no_onehot"
     SOFTMAX_ONEHOT_WRONG_CLASS = "softmax_onehot_wrong_class"
     BCE_LOGIT_GRADIENT = "bce_logit_gradient"
+    # inside composite functions (named by mutants of the reference)
+    MISSING_DERIVATIVE = "missing_derivative"
+    FORWARD_VALUE_HANDED_DOWN = "forward_value_handed_down"
+    WRONG_VARIABLE = "wrong_variable"
+    MASK_WRONG_TENSOR = "mask_wrong_tensor"
+    OVERWRITE_NOT_ACCUMULATE = "overwrite_not_accumulate"
+    LOOP_OFF_BY_ONE = "loop_off_by_one"
+    LAYER_SKIPPED = "layer_skipped"
+    NOT_REVERSED = "not_reversed"
+    RETURN_ORDER = "return_order"
+    REG_ON_BIAS = "reg_on_bias"
+    DROPPED_FACTOR = "dropped_factor"
+    BROADCAST_SLIP = "broadcast_slip"
+    SOFTMAX_ONEHOT_COLUMNS = "softmax_onehot_columns"
+    SOFTMAX_ONEHOT_AFTER_MEAN = "softmax_onehot_after_mean"
+    # another task's function, or given code
+    CASCADE = "cascade"
+    GIVEN_CODE_FAILED = "given_code_failed"
     # hygiene probes
     MODIFIED_INPUT = "modified_input"
     DOUT_IGNORED = "dout_ignored"
@@ -107,6 +125,22 @@ WORDS: dict[Code, str] = {
     Code.SOFTMAX_NO_ONEHOT: "one-hot not subtracted",
     Code.SOFTMAX_ONEHOT_WRONG_CLASS: "one-hot at the wrong class",
     Code.BCE_LOGIT_GRADIENT: "BCE gradient w.r.t. logits",
+    Code.MISSING_DERIVATIVE: "activation derivative left out",
+    Code.FORWARD_VALUE_HANDED_DOWN: "forward value passed instead of the gradient",
+    Code.WRONG_VARIABLE: "wrong variable used",
+    Code.MASK_WRONG_TENSOR: "mask taken from the wrong tensor",
+    Code.OVERWRITE_NOT_ACCUMULATE: "overwritten instead of accumulated",
+    Code.LOOP_OFF_BY_ONE: "loop one step short",
+    Code.LAYER_SKIPPED: "a layer skipped",
+    Code.NOT_REVERSED: "gradients not put back in layer order",
+    Code.RETURN_ORDER: "return values in the wrong order",
+    Code.REG_ON_BIAS: "biases regularized too",
+    Code.DROPPED_FACTOR: "a factor left out",
+    Code.BROADCAST_SLIP: "broadcasting slip",
+    Code.SOFTMAX_ONEHOT_COLUMNS: "one-hot subtracted from whole columns",
+    Code.SOFTMAX_ONEHOT_AFTER_MEAN: "one-hot subtracted after dividing by N",
+    Code.CASCADE: "fails because another task is wrong",
+    Code.GIVEN_CODE_FAILED: "given code failed on a returned value",
     Code.MODIFIED_INPUT: "input modified in place",
     Code.DOUT_IGNORED: "upstream gradient ignored",
     Code.NOT_LINEAR_IN_DOUT: "not linear in the upstream gradient",

@@ -4,6 +4,7 @@ compare each gradient with finite differences, and name the mistake."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -12,6 +13,7 @@ from numpy.typing import NDArray
 
 from grader.gradcheck import probes as hygiene
 from grader.gradcheck import projection as screen
+from grader.gradcheck.alternatives import explain
 from grader.gradcheck.codes import Code
 from grader.gradcheck.diagnose import diagnose, explains, regularization, scale
 from grader.gradcheck.finite_diff import Counter, gradient
@@ -31,6 +33,20 @@ from grader.gradcheck.structure import DENSE, Structure
 from grader.gradcheck.taylor import taylor_test
 from grader.gradcheck.tracebacks import ProcessEnded, describe
 from grader.gradcheck.validate import Returned, validate
+
+# generic diagnoses that say little about where a function went wrong: a
+# known wrong version of the function (a mutant of the reference) may say more
+WEAK = {
+    Code.UNRECOGNISED,
+    Code.WRONG_SHAPE,
+    Code.WRONG_RETURN,
+    Code.CONSTANT_FACTOR,
+    Code.ZERO,
+    Code.DOUT_IGNORED,
+    Code.NOT_LINEAR_IN_DOUT,
+    Code.NONDETERMINISTIC,
+    Code.INVALID,
+}
 
 # a failed hygiene probe, by the probe's name
 PROBE_CODES = {
@@ -55,7 +71,10 @@ def run(
         return _result(problem, Status.NOT_ATTEMPTED, diagnosis, (), (), start)
     except Exception as exc:  # student code may raise anything
         text = describe(exc, problem.backward, problem.function, root=problem.source)
-        diagnosis = Diagnosis(Code.EXCEPTION, text)
+        named = _explained(problem, exc, None)
+        if named is not None and named.code is not Code.CASCADE:
+            named = replace(named, message=f"{named.message} ({text})")
+        diagnosis = named or Diagnosis(Code.EXCEPTION, text)
         return _result(problem, Status.ERROR, diagnosis, (), (), start)
     if raw is None:
         message = f"{problem.function} returned None: it is not attempted yet"
@@ -66,9 +85,8 @@ def run(
     probes = [_mutation_probe(problem, first_args)]
     parts = problem.unpack(raw)
     if isinstance(parts, str):
-        return _result(
-            problem, Status.FAILED, Diagnosis(Code.WRONG_RETURN, parts), (), tuple(probes), start
-        )
+        named = _explained(problem, raw, None) or Diagnosis(Code.WRONG_RETURN, parts)
+        return _result(problem, Status.FAILED, named, (), tuple(probes), start)
     returned = [
         validate(grad, part, problem.like[param], param)
         for grad, part, param in zip(problem.grads, parts, problem.values, strict=True)
@@ -83,7 +101,46 @@ def run(
         evaluations += spent
 
     status, named = _verdict(problem, tensors, probes)
+    if status is Status.FAILED:
+        named = _explained(problem, raw, named) or named
     return _result(problem, status, named, tuple(tensors), tuple(probes), start, evaluations)
+
+
+def _explained(problem: Problem, raw: object, named: Diagnosis | None) -> Diagnosis | None:
+    """A failed check named by the explainer, if the check has one: another
+    task's function that makes it fail, else (when the generic diagnosis says
+    little) a known wrong version of this function."""
+    if problem.explainer is None:
+        return None
+    weak = named is None or named.code in WEAK
+    try:
+        return explain(
+            problem.explainer,
+            lambda: hygiene.fresh(problem.args),
+            raw,
+            _namer(problem, raw),
+            mutants=weak,
+        )
+    except Exception:  # the explainer must never turn a result into a crash
+        return None
+
+
+def _namer(problem: Problem, raw: object) -> Callable[[str], str]:
+    """The student-facing name of a returned value, from its path in ``raw``:
+    the check's gradient names by position, the returned dict's own keys."""
+
+    def name(path: str) -> str:
+        if isinstance(raw, Mapping):
+            key = path[1:].split("]", 1)[0].strip("'\"")
+            return f'"{key}"'
+        index = path[1:].split("]", 1)[0] if path.startswith("[") else ""
+        if index.isdigit() and int(index) < len(problem.grads) and path.count("[") == 1:
+            return problem.grads[int(index)]
+        if not path and len(problem.grads) == 1:
+            return problem.grads[0]
+        return f"the returned value {path}" if path else "the returned value"
+
+    return name
 
 
 def _mutation_probe(problem: Problem, used: tuple[Any, ...]) -> Probe:

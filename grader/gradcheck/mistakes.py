@@ -241,11 +241,18 @@ MISTAKES: dict[str, Callable[[Context], list[Candidate]]] = {
 # The right formula for each gradient, and its transposed slip, per kind.
 FORMULAS: dict[str, dict[str, str]] = {
     "linear": {"dx": "dout @ w.T", "dw": "x.T @ dout", "db": "dout.sum(axis=0)"},
-    "layer": {"dX": "Deltas @ W", "dW": "Deltas.T @ X", "db": "Deltas.sum(axis=0)"},
+    "layer": {
+        "dEdX": "(dEdY * self.gd(self.Y)) @ self.W",
+        "dEdW": "(dEdY * self.gd(self.Y)).T @ self.X",
+        "dEdb": "(dEdY * self.gd(self.Y)).sum(axis=0)",
+    },
 }
 TRANSPOSED: dict[str, dict[str, str]] = {
     "linear": {"dw": "dout.T @ x", "dx": "w @ dout.T"},
-    "layer": {"dW": "X.T @ Deltas", "dX": "W.T @ Deltas.T"},
+    "layer": {
+        "dEdW": "self.X.T @ (dEdY * self.gd(self.Y))",
+        "dEdX": "self.W.T @ (dEdY * self.gd(self.Y)).T",
+    },
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from grader.gradcheck.alternatives import Explainer
 from grader.gradcheck.mistakes import Context
 from grader.gradcheck.result import Array
 from grader.gradcheck.structure import Structure
@@ -55,6 +56,7 @@ class Problem:
     structures: dict[str, Structure] = field(default_factory=dict)
     calls: int = 0
     source: Path | None = None
+    explainer: Explainer | None = None
 
     def call(self, args: tuple[Any, ...]) -> object:
         self.calls += 1
@@ -69,7 +71,10 @@ class Problem:
                 elif param in raw:
                     picked.append(raw[param])
                 else:
-                    return f"{self.function} returned no {grad!r} (keys: {sorted(map(str, raw))})"
+                    return (
+                        f"{self.function} returned no key {param!r} (it returned keys "
+                        f"{sorted(map(str, raw))})"
+                    )
             return picked
         return unpack(raw, self.grads, self.function)
 

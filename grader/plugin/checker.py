@@ -5,18 +5,35 @@ the scoreboard and the report) and fails the test with one clear sentence."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from grader.gradcheck.alternatives import Explainer
 from grader.gradcheck.api import Budget, check_function, check_layer, check_loss
+from grader.gradcheck.codes import Code
 from grader.gradcheck.failure import GradientCheckFailed, LayerCheck, NotAttempted
 from grader.gradcheck.metrics import Tolerance
 from grader.gradcheck.result import CheckResult, Status
+from grader.plugin import given_code
+from grader.plugin.explain import ReferenceExplainer
+from grader.plugin.solutions import Reference, find_reference, open_reference
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the test grades, so a failure can be named from the reference:
+    the task id of its marker, the student handle (once the test asked for
+    it) and the test file (a course checkout keeps the reference above it)."""
+
+    task: str | None
+    student: Callable[[], Any]
+    test_file: Path | None = None
 
 
 class Checker:
@@ -29,8 +46,10 @@ class Checker:
         nodeid: str,
         tolerance: Tolerance | None = None,
         source: Path | None = None,
+        subject: Subject | None = None,
     ) -> None:
         self.seed = seed
+        self.subject = subject
         self.source = source  # the submission's folder: errors are shown at its lines
         self.tolerance = tolerance
         self.results: list[CheckResult] = []
@@ -54,6 +73,7 @@ class Checker:
         **options: Any,
     ) -> CheckResult:
         """``check_layer`` with the course's seed; fails the test if wrong."""
+        options.setdefault("explainer", self._explainer(backward))
         options.setdefault("seed", self.seed)
         options.setdefault("tolerance", self.tolerance)
         options.setdefault("source", self.source)
@@ -67,6 +87,7 @@ class Checker:
         **options: Any,
     ) -> CheckResult:
         """``check_loss`` with the course's seed; fails the test if wrong."""
+        options.setdefault("explainer", self._explainer(backward))
         options.setdefault("seed", self.seed)
         options.setdefault("tolerance", self.tolerance)
         options.setdefault("source", self.source)
@@ -85,14 +106,58 @@ class Checker:
         ``layers`` (output layer first) lets a failing network name the first
         layer whose own backward is wrong, so one bug does not read as five.
         """
+        options.setdefault("explainer", self._explainer(gradient))
         options.setdefault("seed", self.seed)
         options.setdefault("tolerance", self.tolerance)
         options.setdefault("source", self.source)
         options.setdefault("budget", Budget())
         result = check_function(loss, gradient, params, **options)
-        if layers is not None and result.status is Status.FAILED:
+        cascade = result.diagnosis is not None and result.diagnosis.code is Code.CASCADE
+        if layers is not None and result.status is Status.FAILED and not cascade:
             result = self._blame(result, layers())
         return self._settle(result)
+
+    def _reference(self) -> tuple[Reference, Any] | None:
+        """The reference and the student handle, when both can be found."""
+        if self.subject is None or self.subject.task is None:
+            return None
+        handle = self.subject.student()
+        folder = find_reference(self.subject.test_file, handle) if handle is not None else None
+        if folder is None:
+            return None
+        return open_reference(folder), handle
+
+    def _explainer(self, backward: Callable[..., object]) -> Explainer | None:
+        """Names failures from the reference's mutants and the other tasks'
+        functions, when the reference is at hand (a course checkout, or
+        grading mode); a student's handout has none."""
+        try:
+            found = self._reference()
+            if found is None:
+                return None
+            reference, handle = found
+            task = reference.by_id.get(str(self.subject.task)) if self.subject else None
+            if task is None:
+                return None
+            return ReferenceExplainer(reference, handle, task, backward)
+        except Exception:  # naming is a bonus: a check never fails because of it
+            return None
+
+    @contextmanager
+    def given(self, what: str) -> Iterator[None]:
+        """Run given code that calls the student's functions (a training
+        loop): if it fails, say which task's function caused it, and an
+        exception raised by the given code itself as what it is, naming the
+        value the student's function returned."""
+        found = self._reference()
+        if found is None:
+            yield
+            return
+        reference, handle = found
+        with given_code.watched(
+            reference, handle, self.subject.task if self.subject else None, what
+        ):
+            yield
 
     def _blame(self, result: CheckResult, layers: Sequence[LayerCheck]) -> CheckResult:
         """Check each layer's backward at its cached inputs, from the output

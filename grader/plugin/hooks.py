@@ -21,7 +21,7 @@ from grader.gradcheck.failure import GradientCheckFailed, NotAttempted
 from grader.gradcheck.metrics import Tolerance
 from grader.gradcheck.result import Status
 from grader.gradcheck.tracebacks import ProcessEnded, RaisedElsewhere, describe, student_frames
-from grader.plugin.checker import Checker
+from grader.plugin.checker import Checker, Subject
 from grader.plugin.scoreboard import scoreboard
 from grader.plugin.student import Student, SubmissionError
 from grader.results import gradescope
@@ -197,7 +197,13 @@ def _open(config: pytest.Config, path: Path) -> Any:
 def checker(request: pytest.FixtureRequest) -> Checker:
     """The gradient checker with the course's seed; records its results."""
     source = submission_path(request.config) or Path(str(request.path)).parent.resolve()
-    handle = Checker(seed_of(request.config), request.node.nodeid, source=source)
+    marker = request.node.get_closest_marker("task")
+    subject = Subject(
+        str(marker.args[0]) if marker is not None and marker.args else None,
+        lambda: request.node.stash.get(STUDENT, None),
+        Path(str(request.path)),
+    )
+    handle = Checker(seed_of(request.config), request.node.nodeid, source=source, subject=subject)
     request.node.stash[CHECKER] = handle
     return handle
 

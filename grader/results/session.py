@@ -5,6 +5,7 @@ read), so the plugin and batch grading share it."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,6 +32,23 @@ def task_status(tests: list[TestOutcome]) -> str:
     return "error" if TestStatus.ERROR in statuses else "failed"
 
 
+def hidden_failure(test: TestOutcome) -> str:
+    """What kind of hidden case failed, and how, without its inputs or
+    expected values: "fails a hidden test (saturated): non finite"."""
+    case = test.name.split("[", 1)[0].removeprefix("test_").removeprefix("hidden_")
+    function = test.task_name.lower().replace(".", "_")
+    case = case.removeprefix(function).strip("_") or case
+    how = "gives a wrong result"
+    code = (test.diagnosis or {}).get("code")
+    if test.status is TestStatus.ERROR:
+        how = "raises an error"
+    elif code == "non_finite" or re.search(r"\b(nan|inf)\b", test.message.lower()):
+        how = "the result has NaN or infinite values"
+    elif isinstance(code, str) and code != "unrecognised":
+        how = code.replace("_", " ")
+    return f"fails a hidden test ({case.replace('_', ' ')}): {how}"
+
+
 def tasks_of(tests: Iterable[TestOutcome]) -> list[dict[str, Any]]:
     """One row per task: points earned/possible, status, the first problem."""
     grouped: dict[str, list[TestOutcome]] = {}
@@ -45,7 +63,7 @@ def tasks_of(tests: Iterable[TestOutcome]) -> list[dict[str, Any]]:
         if public:  # a public failure explains the task; a hidden one must not leak
             message = public[0].message
         elif failing:
-            message = "hidden test failed"
+            message = hidden_failure(failing[0])
         rows.append(
             {
                 "id": task_id,

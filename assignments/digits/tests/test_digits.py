@@ -106,17 +106,17 @@ def _check_network(student, checker, method: str) -> None:
     def gradient(params):
         _load(net, params)
         getattr(net, method)(X.copy(), y.copy())
-        return {
-            "dW1": _copy(net.grads_W1),
-            "db1": _copy(net.grads_b1),
-            "dW2": _copy(net.grads_W2),
-            "db2": _copy(net.grads_b2),
-        }
+        return {name: _copy(getattr(net, name)) for name in GRADS}
 
     _calls_broken(
-        lambda: checker.function(loss, gradient, params, batch=BATCH, name=f"Network.{method}"),
+        lambda: checker.function(
+            loss, gradient, params, grads=GRADS, batch=BATCH, name=f"Network.{method}"
+        ),
         {"sigmoid_prime (Task 4.1)": lambda: _sigmoid_prime_is_right(K)},
     )
+
+
+GRADS = ("grads_W1", "grads_b1", "grads_W2", "grads_b2")  # the handout's attributes
 
 
 def _check_returns(student, checker, method: str) -> None:
@@ -154,13 +154,15 @@ def test_network_backward_returns_loss_and_accuracy(student, checker):
 @pytest.mark.task("4.2", points=1, name="Network.backward")
 def test_network_learns_or(student, checker):
     K = student.network
-    net, losses = K.train_or()  # the seed's main: lr = 10, 100 full-batch steps
-    checker.loss_curve(losses, reference_curve("or"), "mean 0.5 (a2 - y)^2 on OR, per step")
-    answers = (net.forward(K.OR_X) > 0.5).astype(int).ravel().tolist()
-    assert answers == [0, 1, 1, 1], (
-        f"after 100 training steps the network answers {answers} for the four OR inputs "
-        "instead of [0, 1, 1, 1], so the gradients from Network.backward do not lead downhill yet"
-    )
+    with checker.given("the given OR training (train_or)"):
+        net, losses = K.train_or()  # the seed's main: lr = 10, 100 full-batch steps
+        checker.loss_curve(losses, reference_curve("or"), "mean 0.5 (a2 - y)^2 on OR, per step")
+        answers = (net.forward(K.OR_X) > 0.5).astype(int).ravel().tolist()
+        assert answers == [0, 1, 1, 1], (
+            f"after 100 training steps the network answers {answers} for the four OR inputs "
+            "instead of [0, 1, 1, 1], so the gradients from Network.backward do not lead "
+            "downhill yet"
+        )
 
 
 @pytest.mark.task("4.3", points=2, name="Network.backward_vectorized")
@@ -184,38 +186,39 @@ def test_vectorized_agrees_with_per_sample_loop(student, checker):
     _, _, params = _or_batch(rng)
     _load(net, params)
     names = ("grads_W1", "grads_b1", "grads_W2", "grads_b2")
-    loop_returned = net.backward(X, y)
-    loop = [np.array(getattr(net, n), dtype=float) for n in names]
-    vectorized_returned = net.backward_vectorized(X, y)
-    vectorized = [np.array(getattr(net, n), dtype=float) for n in names]
-    which = "the gradient checks of Tasks 4.2 and 4.3 show which one is wrong"
-    for name, a, b in zip(names, loop, vectorized, strict=True):
-        if a.shape != b.shape:
-            gap = f"shapes {a.shape} and {b.shape}"
-        else:
-            gap = f"largest difference {np.max(np.abs(a - b)):.3g}"
-        assert a.shape == b.shape and np.allclose(a, b, rtol=0, atol=1e-12), (
-            f"{name} from backward_vectorized differs from the per-sample backward ({gap}); "
-            f"both must compute the same gradient, and {which}"
+    with checker.given("the comparison of backward_vectorized with backward"):
+        loop_returned = net.backward(X, y)
+        loop = [np.array(getattr(net, n), dtype=float) for n in names]
+        vectorized_returned = net.backward_vectorized(X, y)
+        vectorized = [np.array(getattr(net, n), dtype=float) for n in names]
+        which = "the gradient checks of Tasks 4.2 and 4.3 show which one is wrong"
+        for name, a, b in zip(names, loop, vectorized, strict=True):
+            if a.shape != b.shape:
+                gap = f"shapes {a.shape} and {b.shape}"
+            else:
+                gap = f"largest difference {np.max(np.abs(a - b)):.3g}"
+            assert a.shape == b.shape and np.allclose(a, b, rtol=0, atol=1e-12), (
+                f"{name} from backward_vectorized differs from the per-sample backward ({gap}); "
+                f"both must compute the same gradient, and {which}"
+            )
+        assert np.allclose(loop_returned, vectorized_returned, rtol=0, atol=1e-12), (
+            f"backward returns {loop_returned} but backward_vectorized returns "
+            f"{vectorized_returned}; both must return the same (batch_loss, batch_acc)"
         )
-    assert np.allclose(loop_returned, vectorized_returned, rtol=0, atol=1e-12), (
-        f"backward returns {loop_returned} but backward_vectorized returns "
-        f"{vectorized_returned}; both must return the same (batch_loss, batch_acc)"
-    )
 
-    loop_s = min(timeit.repeat(lambda: net.backward(X, y), number=3, repeat=3)) / 3
-    batch_s = min(timeit.repeat(lambda: net.backward_vectorized(X, y), number=3, repeat=3)) / 3
-    print(
-        f"your backward on 200 samples: per-sample loop {loop_s * 1e3:.2f} ms, "
-        f"backward_vectorized {batch_s * 1e3:.2f} ms "
-        f"(the loop takes {loop_s / batch_s:.1f}x as long)"
-    )
-    seen = student.timing.time_per_sample_vs_batch(number=3)
-    print(
-        "one layer's product, [W.dot(x) for x in X] vs X.dot(W.T) with X of 1000 x 5000 "
-        f"(digits/timing.py): {seen['per_sample_s'] / 3 * 1e3:.1f} ms vs "
-        f"{seen['batch_s'] / 3 * 1e3:.1f} ms ({seen['speedup']:.1f}x)"
-    )
+        loop_s = min(timeit.repeat(lambda: net.backward(X, y), number=3, repeat=3)) / 3
+        batch_s = min(timeit.repeat(lambda: net.backward_vectorized(X, y), number=3, repeat=3)) / 3
+        print(
+            f"your backward on 200 samples: per-sample loop {loop_s * 1e3:.2f} ms, "
+            f"backward_vectorized {batch_s * 1e3:.2f} ms "
+            f"(the loop takes {loop_s / batch_s:.1f}x as long)"
+        )
+        seen = student.timing.time_per_sample_vs_batch(number=3)
+        print(
+            "one layer's product, [W.dot(x) for x in X] vs X.dot(W.T) with X of 1000 x 5000 "
+            f"(digits/timing.py): {seen['per_sample_s'] / 3 * 1e3:.1f} ms vs "
+            f"{seen['batch_s'] / 3 * 1e3:.1f} ms ({seen['speedup']:.1f}x)"
+        )
 
 
 # --- the digits MLP: losses, layers, the whole backward pass, training ---
@@ -372,26 +375,30 @@ def _assert_gradient_shapes(M, X, y, hidden, activation, loss) -> None:
 def test_mlp_learns_digits(student, checker):
     M = student.mlp
     X_train, y_train, X_test, y_test = M.load_digits_split(seed=0)
-    _assert_gradient_shapes(M, X_train, y_train, [64], "relu", "softmax")
-    net, losses = M.train_mlp(X_train, y_train, epochs=50)  # one ReLU layer of 64, softmax
-    checker.loss_curve(losses, reference_curve("digits"), "softmax cross-entropy per epoch")
-    accuracy = M.accuracy(net, X_test, y_test)
-    assert accuracy >= 0.95, (
-        f"after 50 epochs the network recognises {accuracy:.1%} of the 449 held-out digits "
-        "and the reference solution 96.9%, so at least 95% is expected"
-    )
+    with checker.given("the given digits training (train_mlp)"):
+        _assert_gradient_shapes(M, X_train, y_train, [64], "relu", "softmax")
+        net, losses = M.train_mlp(X_train, y_train, epochs=50)  # one ReLU layer of 64, softmax
+        checker.loss_curve(losses, reference_curve("digits"), "softmax cross-entropy per epoch")
+        accuracy = M.accuracy(net, X_test, y_test)
+        assert accuracy >= 0.95, (
+            f"after 50 epochs the network recognises {accuracy:.1%} of the 449 held-out digits "
+            "and the reference solution 96.9%, so at least 95% is expected"
+        )
 
 
 @pytest.mark.task("4.8", points=1, name="MLP.backward")
 def test_mlp_learns_digits_with_tanh_mse_and_two_hidden_layers(student, checker):
     M = student.mlp
     X_train, y_train, X_test, y_test = M.load_digits_split(seed=0)
-    _assert_gradient_shapes(M, X_train, y_train, [64, 32], "tanh", "mse")
-    net, losses = M.train_mlp(X_train, y_train, [64, 32], "tanh", "mse", epochs=30)
-    checker.loss_curve(losses, reference_curve("digits_tanh_mse"), "MSE per epoch (tanh, 64-32)")
-    accuracy = M.accuracy(net, X_test, y_test)
-    assert accuracy >= 0.85, (
-        f"after 30 epochs with two tanh layers and the MSE loss the network recognises "
-        f"{accuracy:.1%} of the 449 held-out digits and the reference solution 87.5%, so at "
-        "least 85% is expected"
-    )
+    with checker.given("the given digits training (train_mlp)"):
+        _assert_gradient_shapes(M, X_train, y_train, [64, 32], "tanh", "mse")
+        net, losses = M.train_mlp(X_train, y_train, [64, 32], "tanh", "mse", epochs=30)
+        checker.loss_curve(
+            losses, reference_curve("digits_tanh_mse"), "MSE per epoch (tanh, 64-32)"
+        )
+        accuracy = M.accuracy(net, X_test, y_test)
+        assert accuracy >= 0.85, (
+            f"after 30 epochs with two tanh layers and the MSE loss the network recognises "
+            f"{accuracy:.1%} of the 449 held-out digits and the reference solution 87.5%, so at "
+            "least 85% is expected"
+        )

@@ -261,7 +261,7 @@ def test_layer_backprop_more(student, checker, activation, n, d, h, scale):
         forward,
         backward,
         inputs,
-        grads=("dX", "dW", "db"),
+        grads=("dEdX", "dEdW", "dEdb"),
         kind="layer",
         structure={"X": ROWS, "W": Blocks(0, 1), "b": Blocks(0, 1)},
         name="Layer.backprop",

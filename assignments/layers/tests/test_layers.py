@@ -179,7 +179,7 @@ def test_layer_backprop(student, checker, activation):
         forward,
         backward,
         inputs,
-        grads=("dX", "dW", "db"),
+        grads=("dEdX", "dEdW", "dEdb"),
         kind="layer",
         structure={"X": ROWS, "W": Blocks(0, 1), "b": Blocks(0, 1)},
         name="Layer.backprop",
@@ -224,7 +224,7 @@ def test_network_backprop(student, checker):
                     forward,
                     lambda dEdY, alone: alone.backprop(dEdY),
                     inputs,
-                    {"grads": ("dX", "dW", "db"), "kind": "layer"},
+                    {"grads": ("dEdX", "dEdW", "dEdb"), "kind": "layer"},
                 )
             )
         return checks
@@ -236,18 +236,19 @@ def test_network_backprop(student, checker):
 @pytest.mark.task("1.14", points=1, name="Network.backprop")
 def test_network_learns_or(student, checker):
     K = student.layer_class
-    net, losses = K.train_logic(K.OR_T, epochs=100)
-    checker.loss_curve(losses, label="half MSE on OR")
-    # the untrained network may already answer OR right: it must also have learned
-    assert losses[-1] < losses[0] / 10, (
-        f"in 100 steps the loss only went from {losses[0]:.3g} to {losses[-1]:.3g}; with the "
-        "right gradients it falls more than 10-fold: check Network.backprop"
-    )
-    predictions = (net.forward(K.XOR_X) > 0.5).astype(float)
-    assert np.array_equal(predictions, K.OR_T), (
-        f"after 100 steps the network predicts {predictions.ravel().tolist()} for OR; "
-        "expected [0, 1, 1, 1]: check Network.backprop"
-    )
+    with checker.given("the given OR training (train_logic)"):
+        net, losses = K.train_logic(K.OR_T, epochs=100)
+        checker.loss_curve(losses, label="half MSE on OR")
+        # the untrained network may already answer OR right: it must also have learned
+        assert losses[-1] < losses[0] / 10, (
+            f"in 100 steps the loss only went from {losses[0]:.3g} to {losses[-1]:.3g}; with the "
+            "right gradients it falls more than 10-fold: check Network.backprop"
+        )
+        predictions = (net.forward(K.XOR_X) > 0.5).astype(float)
+        assert np.array_equal(predictions, K.OR_T), (
+            f"after 100 steps the network predicts {predictions.ravel().tolist()} for OR; "
+            "expected [0, 1, 1, 1]: check Network.backprop"
+        )
 
 
 @pytest.mark.task("1.15", points=3, name="two_layer_regression_backward")
@@ -271,9 +272,10 @@ def test_two_layer_regression_backward(student, checker):
 def test_regression_training_converges(student, checker):
     R = student.regression
     # seed 003's network and loop, 100 inputs wide instead of 1000 to keep the test quick
-    _, _, losses = R.train_regression(D_in=100, H=50, learning_rate=1e-5, steps=200)
-    checker.loss_curve(losses, label="sum of squares (seed 003's net, D_in=100)")
-    assert losses[-1] < losses[0] / 1000, (
-        f"after 200 gradient steps the sum-of-squares loss only fell from {losses[0]:.3g} to "
-        f"{losses[-1]:.3g}; with the right gradients it falls more than 1000-fold"
-    )
+    with checker.given("the given regression training (train_regression)"):
+        _, _, losses = R.train_regression(D_in=100, H=50, learning_rate=1e-5, steps=200)
+        checker.loss_curve(losses, label="sum of squares (seed 003's net, D_in=100)")
+        assert losses[-1] < losses[0] / 1000, (
+            f"after 200 gradient steps the sum-of-squares loss only fell from {losses[0]:.3g} to "
+            f"{losses[-1]:.3g}; with the right gradients it falls more than 1000-fold"
+        )

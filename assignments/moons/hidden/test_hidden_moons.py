@@ -105,13 +105,14 @@ def test_annealing(student, checker):
     """Seed 002's exercise 2: learning rate epsilon / (1 + d t) with d = 10e-3."""
     net = student.net
     X, y = student.data.make_moons_data()
-    model, losses = net.build_model(X, y, nn_hdim=3, num_passes=3001, d=10e-3)
-    checker.loss_curve(losses, label="moons, 3 tanh units, annealing")
-    accuracy = float(np.mean(net.predict(model, X) == y))
-    assert losses[-1] < 0.08 and accuracy >= 0.97, (
-        f"with annealing the loss is {losses[-1]:.3g} and the accuracy {accuracy:.1%}; "
-        "the reference reaches 0.074 and 97.5%"
-    )
+    with checker.given("the given training with annealing (build_model)"):
+        model, losses = net.build_model(X, y, nn_hdim=3, num_passes=3001, d=10e-3)
+        checker.loss_curve(losses, label="moons, 3 tanh units, annealing")
+        accuracy = float(np.mean(net.predict(model, X) == y))
+        assert losses[-1] < 0.08 and accuracy >= 0.97, (
+            f"with annealing the loss is {losses[-1]:.3g} and the accuracy {accuracy:.1%}; "
+            "the reference reaches 0.074 and 97.5%"
+        )
 
 
 # --- Task 3.2 ------------------------------------------------------------------
@@ -200,12 +201,13 @@ def test_minibatch_sigmoid_annealing(student, checker):
     """Seed 002's exercises 1 and 3: four-layer sigmoid net, minibatches of 128, annealing."""
     deep = student.deep
     X, y = student.data.make_moons_data()
-    _, losses = deep.train(X, y, [3, 3], "sigmoid", num_passes=3001, d=10e-3, batch_size=128)
-    checker.loss_curve(losses, label="moons, 3 + 3 sigmoid units, minibatch 128, annealing")
-    assert losses[-1] < 0.5 * losses[0], (
-        f"with minibatches the loss only went from {losses[0]:.3g} to {losses[-1]:.3g} in "
-        "3000 passes; the reference more than halves it"
-    )
+    with checker.given("the given minibatch training (deep.train)"):
+        _, losses = deep.train(X, y, [3, 3], "sigmoid", num_passes=3001, d=10e-3, batch_size=128)
+        checker.loss_curve(losses, label="moons, 3 + 3 sigmoid units, minibatch 128, annealing")
+        assert losses[-1] < 0.5 * losses[0], (
+            f"with minibatches the loss only went from {losses[0]:.3g} to {losses[-1]:.3g} in "
+            "3000 passes; the reference more than halves it"
+        )
 
 
 @pytest.mark.task("3.3", points=1, name="backward", hidden=True)
@@ -213,11 +215,12 @@ def test_three_classes(student, checker):
     """Seed 002's exercise 4: three classes (the two moons and a blob)."""
     deep = student.deep
     X, y = student.data.make_three_class_data()
-    params, losses = deep.train(X, y, [5], num_passes=3001)
-    checker.loss_curve(losses, label="three classes, 5 tanh units")
-    checker.decision_boundary(lambda points: deep.predict(params, points), X, y)
-    accuracy = float(np.mean(deep.predict(params, X) == y))
-    assert accuracy > 0.9, (
-        f"on three classes the network classifies {accuracy:.1%} of the points correctly; "
-        "the reference gets above 98%"
-    )
+    with checker.given("the given three-class training (deep.train)"):
+        params, losses = deep.train(X, y, [5], num_passes=3001)
+        checker.loss_curve(losses, label="three classes, 5 tanh units")
+        checker.decision_boundary(lambda points: deep.predict(params, points), X, y)
+        accuracy = float(np.mean(deep.predict(params, X) == y))
+        assert accuracy > 0.9, (
+            f"on three classes the network classifies {accuracy:.1%} of the points correctly; "
+            "the reference gets above 98%"
+        )

@@ -128,10 +128,13 @@ def test_three_layer_training(student, checker):
     model = net.init_model(3, X.shape[1], 2)
     probs, cache = net.forward(model, X)
     check_gradient_shapes("backward", net.backward(model, probs, cache, y), model)
-    model, losses = net.build_model(X, y, nn_hdim=3, num_passes=PASSES)
-    checker.loss_curve(losses, reference_curve("three_layer"), "moons, 3 tanh units", every=1000)
-    checker.decision_boundary(lambda points: net.predict(model, points), X, y)
-    check_training(losses, float(np.mean(net.predict(model, X) == y)), loss_below=0.075)
+    with checker.given("the given three-layer training (build_model)"):
+        model, losses = net.build_model(X, y, nn_hdim=3, num_passes=PASSES)
+        checker.loss_curve(
+            losses, reference_curve("three_layer"), "moons, 3 tanh units", every=1000
+        )
+        checker.decision_boundary(lambda points: net.predict(model, points), X, y)
+        check_training(losses, float(np.mean(net.predict(model, X) == y)), loss_below=0.075)
 
 
 # --- Task 3.2: activation derivatives (deep.py) ------------------------------
@@ -226,12 +229,13 @@ def test_four_layer_training(student, checker):
     params = deep.init_params([X.shape[1], 3, 3, 2])
     probs, cache = deep.forward(params, X)
     check_gradient_shapes("deep.backward", deep.backward(params, probs, cache, y), params)
-    params, losses = deep.train(X, y, [3, 3], "tanh", num_passes=PASSES, d=10e-3)
-    checker.loss_curve(
-        losses, reference_curve("four_layer"), "moons, 3 + 3 tanh units, annealing", every=1000
-    )
-    checker.decision_boundary(lambda points: deep.predict(params, points), X, y)
-    check_training(losses, float(np.mean(deep.predict(params, X) == y)), loss_below=0.07)
+    with checker.given("the given four-layer training (deep.train)"):
+        params, losses = deep.train(X, y, [3, 3], "tanh", num_passes=PASSES, d=10e-3)
+        checker.loss_curve(
+            losses, reference_curve("four_layer"), "moons, 3 + 3 tanh units, annealing", every=1000
+        )
+        checker.decision_boundary(lambda points: deep.predict(params, points), X, y)
+        check_training(losses, float(np.mean(deep.predict(params, X) == y)), loss_below=0.07)
 
 
 def check_gradient_shapes(function: str, grads: dict, params: dict) -> None:

@@ -152,11 +152,12 @@ def test_loss_and_grads_five_classes(student, checker):
 def test_four_arm_spiral(student, checker):
     net = student.net
     X, y = student.data.make_spiral(N=60, K=4, seed=1)
-    params, losses = net.train(X, y, num_iters=3000)
-    checker.loss_curve(losses[::50], label="four-arm spiral, every 50th iteration")
-    checker.decision_boundary(lambda points: net.predict(params, points), X, y)
-    accuracy = net.accuracy(params, X, y)
-    assert accuracy >= 0.85, (
-        f"on a four-arm spiral the network classifies {accuracy:.1%} of the points correctly "
-        "after 3000 iterations; the reference reaches 90%"
-    )
+    with checker.given("the given four-arm spiral training (train)"):
+        params, losses = net.train(X, y, num_iters=3000)
+        checker.loss_curve(losses[::50], label="four-arm spiral, every 50th iteration")
+        checker.decision_boundary(lambda points: net.predict(params, points), X, y)
+        accuracy = net.accuracy(params, X, y)
+        assert accuracy >= 0.85, (
+            f"on a four-arm spiral the network classifies {accuracy:.1%} of the points correctly "
+            "after 3000 iterations; the reference reaches 90%"
+        )

@@ -83,22 +83,23 @@ def test_scores_backward(student, checker):
 def test_spiral_training(student, checker):
     net = student.net
     X, y = student.data.make_spiral()
-    check_gradient_shapes(net, X, y)
-    params, losses = net.train(X, y, num_iters=ITERATIONS)
-    reference = json.loads((HERE / "reference_curve_spiral.json").read_text())
-    checker.loss_curve(
-        losses[::EVERY], reference, "spiral: softmax loss + L2, every 50th iteration"
-    )
-    checker.decision_boundary(lambda points: net.predict(params, points), X, y)
-    accuracy = net.accuracy(params, X, y)
-    assert np.isfinite(losses[-1]) and losses[-1] < 0.3, (
-        f"after {ITERATIONS} iterations the loss is {losses[-1]:.3g} (it started at "
-        f"{losses[0]:.3g}); the reference gets below 0.3, so a gradient is still wrong"
-    )
-    assert accuracy >= 0.98, (
-        f"after {ITERATIONS} iterations the network classifies {accuracy:.1%} of the spiral "
-        "points correctly; the seed's network reaches 98%, so a gradient is still wrong"
-    )
+    with checker.given("the given spiral training (train)"):
+        check_gradient_shapes(net, X, y)
+        params, losses = net.train(X, y, num_iters=ITERATIONS)
+        reference = json.loads((HERE / "reference_curve_spiral.json").read_text())
+        checker.loss_curve(
+            losses[::EVERY], reference, "spiral: softmax loss + L2, every 50th iteration"
+        )
+        checker.decision_boundary(lambda points: net.predict(params, points), X, y)
+        accuracy = net.accuracy(params, X, y)
+        assert np.isfinite(losses[-1]) and losses[-1] < 0.3, (
+            f"after {ITERATIONS} iterations the loss is {losses[-1]:.3g} (it started at "
+            f"{losses[0]:.3g}); the reference gets below 0.3, so a gradient is still wrong"
+        )
+        assert accuracy >= 0.98, (
+            f"after {ITERATIONS} iterations the network classifies {accuracy:.1%} of the spiral "
+            "points correctly; the seed's network reaches 98%, so a gradient is still wrong"
+        )
 
 
 @pytest.mark.task("2.3", points=1, name="l2_backward")
