@@ -3,6 +3,7 @@ validated on arrival, with deadlines on the pipes."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import struct
@@ -15,15 +16,23 @@ from grader.sandbox import wire
 from grader.sandbox.channel import Channel, Expired
 
 
-def roundtrip(value, convert=None):
+def roundtrip(value, convert=None, bound=wire.REQUESTS):
     r, w = os.pipe()
     channel = Channel(r, w, check=lambda: None)
     channel.deadline = time.monotonic() + 5
     wire.send(channel, value, convert)
     try:
-        return wire.receive(channel)
+        return wire.receive(channel, bound)
     finally:
         channel.close()
+
+
+def in_memory(value, bound):
+    """Send and receive through memory (no pipe buffer to fill)."""
+    stream = io.BytesIO()
+    wire.send(stream, value)
+    stream.seek(0)
+    return wire.receive(stream, bound)
 
 
 def frame(header: dict, buffers: list[bytes]) -> bytes:
@@ -63,28 +72,35 @@ def test_anything_else_arrives_only_as_unsupported():
 
 
 def test_arrays_of_one_message_never_share_memory():
-    # a reply that names the same buffer twice gets two independent arrays
+    # a reply that names the same buffer twice (one buffer, many arrays) is refused
     r, w = os.pipe()
     channel = Channel(r, w, check=lambda: None)
     channel.deadline = time.monotonic() + 5
     a = {"$nd": 0, "dtype": "<f8", "shape": [2]}
     os.write(w, frame([a, a], [np.ones(2).tobytes()]))
-    first, second = wire.receive(channel)
-    first[0] = 5.0
-    assert second[0] == 1.0
+    with pytest.raises(wire.WireError, match="one array buffer"):
+        wire.receive(channel, wire.REQUESTS)
     channel.close()
+    first, second = roundtrip([np.ones(2), np.ones(2)])
+    first[0] = 5.0
+    assert second[0] == 1.0 and first.flags.writeable
 
 
 @pytest.mark.parametrize(
     ("header", "buffers", "text"),
     [
-        ([{"$nd": 3, "dtype": "<f8", "shape": [1]}], [b"\0" * 8], "out of range"),
+        ([{"$nd": 3, "dtype": "<f8", "shape": [1]}], [b"\0" * 8], "do not match"),
+        ([{"$nd": 0, "dtype": "<f8", "shape": [1]}], [b"\0" * 8, b""], "do not match"),
+        ([{"$nd": 0, "dtype": "<f8", "shape": [1.5]}], [b"\0" * 8], "malformed array shape"),
+        ([{"$nd": 0, "dtype": "<c16", "shape": [1]}], [b"\0" * 16], "not data"),
         ([{"$nd": 0, "dtype": "<f8", "shape": [2]}], [b"\0" * 8], "wrong size"),
         ([{"$nd": 0, "dtype": "|O", "shape": [1]}], [b"\0" * 8], "not data"),
         ([{"$nd": 0, "dtype": "<f8", "shape": [-1]}], [b""], "negative"),
         ({"$float": "1e999"}, [], "malformed float"),
         ({"$what": 1}, [], "unknown value tag"),
-        ({"$dict": [1, 2]}, [], "malformed message"),
+        ({"$dict": [1, 2]}, [], "wrong kind"),
+        ({"$tuple": [], "x": 1}, [], "unknown value tag"),
+        ({"$object": "m.C", "state": [1]}, [], "malformed object state"),
     ],
 )
 def test_malformed_messages_are_refused(header, buffers, text):
@@ -93,7 +109,7 @@ def test_malformed_messages_are_refused(header, buffers, text):
     channel.deadline = time.monotonic() + 5
     os.write(w, frame(header, buffers))
     with pytest.raises(wire.WireError, match=text):
-        wire.receive(channel)
+        wire.receive(channel, wire.REQUESTS)
     channel.close()
 
 
@@ -103,7 +119,7 @@ def test_half_a_message_runs_into_the_deadline():
     os.write(w, struct.pack("<QI", 100, 0) + b"{")
     channel.deadline = time.monotonic() + 0.2
     with pytest.raises(Expired):
-        wire.receive(channel)
+        wire.receive(channel, wire.REQUESTS)
     channel.close()
 
 
@@ -119,9 +135,43 @@ def test_keys_tell_apart_requests_that_differ_in_one_bit():
     assert not wire.key(wire.request("m.f", (object(),), {}))[1]
 
 
-def test_mutations_are_found_bit_for_bit():
-    args = (np.zeros(3), [np.ones(2)])
-    given = wire.arrays(args)
-    before = wire.snapshot(given)
-    args[1][0][1] = 7.0
-    assert [path for path, _ in wire.mutations(given, before)] == [[1, 0]]
+def test_requests_carry_names_the_trusted_side_chose_and_replies_carry_none():
+    layer = wire.Instance("layer_class.Layer", {"W": np.ones((2, 3)), "gd": wire.Given("m.f")})
+    back = roundtrip([wire.Given("numpy.tanh"), layer])
+    assert back[0] == wire.Given("numpy.tanh")
+    assert back[1].cls == "layer_class.Layer" and back[1].state["gd"] == wire.Given("m.f")
+    assert np.array_equal(back[1].state["W"], np.ones((2, 3)))
+    for token in (wire.Given("numpy.tanh"), layer):
+        with pytest.raises(wire.WireError, match="only data"):
+            roundtrip({"value": token}, bound=wire.Bound.expecting([(2, 3)]))
+
+
+def test_a_reply_is_bounded_by_the_arrays_of_its_request():
+    bound = wire.Message(b"", (), ((3, 5), (5, 7), (7,)), True).bound()
+    assert bound.array_elements == max(wire.FLOOR_ELEMENTS, 7 * 7)
+    big = wire.Message(b"", (), ((1000, 64), (64, 10)), True).bound()
+    assert big.array_elements == 1000 * 64  # the largest array it was given
+    assert big.total_elements == 2 * (64_000 + 640) + 2 * 64_000
+    in_memory({"value": np.zeros(big.array_elements)}, big)
+    with pytest.raises(wire.WireError, match="larger than this call can need"):
+        in_memory({"value": np.zeros(big.array_elements + 1)}, big)
+    with pytest.raises(wire.WireError, match="array elements exceeds"):
+        in_memory([np.zeros(big.array_elements)] * 5, big)
+
+
+def test_the_sender_turns_a_reply_beyond_the_bound_into_an_error():
+    bound = wire.Bound.expecting([(3, 4)])
+    message = wire.fitting({"value": np.zeros(10**6)}, bound, lambda exc: {"error": str(exc)})
+    assert message.shapes == () and b"larger than this call can need" in message.header
+    fine = wire.fitting({"value": np.zeros((3, 4))}, bound, lambda exc: {"error": str(exc)})
+    assert fine.shapes == ((3, 4),)
+
+
+def test_replies_hold_data_only_even_when_a_converter_is_at_hand():
+    def convert(value):
+        return wire.Given("layers.np.lib._datasource.DataSource")
+
+    # fitting never converts: the student's side sends no names back
+    message = wire.fitting({"value": print}, wire.Bound.expecting(()), lambda exc: {})
+    assert b"$given" not in message.header and not message.plain
+    assert b"$given" in wire.encode({"value": print}, convert).header
