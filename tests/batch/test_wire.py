@@ -99,6 +99,7 @@ def test_arrays_of_one_message_never_share_memory():
         ({"$float": "1e999"}, [], "malformed float"),
         ({"$what": 1}, [], "unknown value tag"),
         ({"$dict": [1, 2]}, [], "wrong kind"),
+        ([[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]], [], "nested too deeply"),
         ({"$tuple": [], "x": 1}, [], "unknown value tag"),
         ({"$object": "m.C", "state": [1]}, [], "malformed object state"),
     ],
