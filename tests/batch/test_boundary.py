@@ -159,7 +159,7 @@ def test_a_method_changes_only_arrays_of_its_object_keeping_shape_and_dtype(fold
     with graded(folder) as student:
         net, dEdY = trained_network(student)
         before = [dict(vars(layer)) for layer in net.layers]
-        with pytest.raises(Refused, match="only arrays may change|must keep shape"):
+        with pytest.raises(Refused, match=r"only arrays may change|must keep shape"):
             net.backprop(dEdY)
         after = [dict(vars(layer)) for layer in net.layers]
     assert len(after) == len(before)
@@ -169,7 +169,9 @@ def test_a_method_changes_only_arrays_of_its_object_keeping_shape_and_dtype(fold
 
 
 def test_a_traced_training_loop_is_held_to_the_same_rules(folder):
-    edit(folder, "layer_class", "        grads = []\n", SWAPS["activation"] + "        grads = []\n")
+    edit(
+        folder, "layer_class", "        grads = []\n", SWAPS["activation"] + "        grads = []\n"
+    )
     with graded(folder) as student:
         K = student.layer_class
         with pytest.raises(Refused, match=r"self\.layers\[0\]\.g"):
@@ -215,7 +217,7 @@ def test_in_place_changes_to_arguments_keep_their_dtype_and_shape(folder):
         hijack(target, repr(header), "[bytes(12), bytes(24)]")
         with graded(target) as student:
             x = np.array([[1.0, -2.0, 3.0]])
-            with pytest.raises(Refused, match="shape|malformed"):
+            with pytest.raises(Refused, match=r"shape|malformed"):
                 student.layers.relu_backward(np.ones_like(x), x)
         assert np.array_equal(x, [[1.0, -2.0, 3.0]])
 
