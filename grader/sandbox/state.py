@@ -66,7 +66,7 @@ class Change:
             raise Refused("a change at a malformed path")
         if type(value) not in (np.ndarray, type(None)) or type(inplace) is not bool:
             raise Refused(f"a change at {label(tuple(path), '')} that is not an array")
-        what = what[:MAX_WHAT] if type(what) is str else "changed"
+        what = " ".join(what.split())[:MAX_WHAT] if type(what) is str else "changed"
         return cls(tuple(path), value, inplace, what)
 
 
@@ -227,15 +227,15 @@ def check(
     for item in data:
         change = Change.from_data(item)
         where = name(change.path)
-        found, parent, old = _lookup(root, change.path, given)
-        if not found or type(old) is not np.ndarray:
-            kind = "does not exist" if not found else "is not an array"
-            raise Refused(f"it changed {where}, which {kind}: only arrays may change")
         if change.value is None:
             raise Refused(
                 f"{where} was {change.what or 'changed'}: only arrays may change, "
                 "keeping their shape and dtype"
             )
+        found, parent, old = _lookup(root, change.path, given)
+        if not found or type(old) is not np.ndarray:
+            kind = "does not exist" if not found else "is not an array"
+            raise Refused(f"it changed {where}, which {kind}: only arrays may change")
         if change.value.shape != old.shape or change.value.dtype != old.dtype:
             raise Refused(
                 f"{where} became an array of shape {change.value.shape} and dtype "

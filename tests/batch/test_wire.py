@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from grader.sandbox import wire
+from grader.sandbox import state, wire
 from grader.sandbox.channel import Channel, Expired
 
 
@@ -176,3 +176,105 @@ def test_replies_hold_data_only_even_when_a_converter_is_at_hand():
     message = wire.fitting({"value": print}, wire.Bound.expecting(()), lambda exc: {})
     assert b"$given" not in message.header and not message.plain
     assert b"$given" in wire.encode({"value": print}, convert).header
+
+
+class Obj:
+    """Stands for an object of a given class on either side."""
+
+    def __init__(self, **attributes):
+        vars(self).update(attributes)
+
+
+def is_obj(value):
+    return type(value) is Obj
+
+
+def crossed(changes):
+    """Changes as the trusted side receives them."""
+    return in_memory([c.to_data() for c in changes], wire.Bound.expecting([(100,)]))
+
+
+def test_a_method_reports_array_changes_and_the_trusted_side_applies_them():
+    student = Obj(W=np.zeros((2, 3)), b=np.zeros(3), layers=[Obj(X=np.ones(2))], lr=0.1)
+    before = state.snapshot(student, is_obj)
+    student.W[0, 0] = 1.0  # in place
+    student.b = np.full(3, 2.0)  # rebound, same shape and dtype
+    student.layers[0].X = student.layers[0].X * 3
+    student.extra = "helper"  # not declared state: stays on the student's side
+    changes = state.changes(before, student, is_obj)
+    assert [(c.path, c.inplace) for c in changes] == [
+        (("W",), True),
+        (("b",), False),
+        (("layers", 0, "X"), False),
+    ]
+    trusted = Obj(W=np.zeros((2, 3)), b=np.zeros(3), layers=[Obj(X=np.ones(2))], lr=0.1)
+    W = trusted.W
+    state.check(trusted, crossed(changes), is_obj, state.owner).commit()
+    assert trusted.W is W and W[0, 0] == 1.0
+    assert np.array_equal(trusted.b, np.full(3, 2.0)) and trusted.layers[0].X[0] == 3.0
+    assert not hasattr(trusted, "extra")
+
+
+@pytest.mark.parametrize(
+    ("swap", "words"),
+    [
+        (lambda s: setattr(s, "g", np.sin), "replaced by a function"),
+        (lambda s: setattr(s, "lr", 0.5), "replaced by a value of type float"),
+        (lambda s: setattr(s, "W", np.zeros((3, 2))), "must keep shape"),
+        (lambda s: setattr(s, "W", np.zeros((2, 3), np.float32)), "dtype float32"),
+        (lambda s: s.layers.append(Obj()), "resized"),
+        (lambda s: delattr(s, "b"), "removed"),
+        (lambda s: setattr(s, "layers", [Obj(X=np.ones(2))]), "replaced by a value of type list"),
+    ],
+)
+def test_any_other_change_refuses_the_whole_reply(swap, words):
+    def fresh():
+        return Obj(W=np.zeros((2, 3)), b=np.zeros(3), g=np.tanh, lr=0.1, layers=[])
+
+    student = fresh()
+    before = state.snapshot(student, is_obj)
+    student.b[0] = 5.0  # a fine change, refused along with the rest
+    swap(student)
+    trusted = fresh()
+    old = dict(vars(trusted))
+    with pytest.raises(state.Refused, match=words):
+        state.check(trusted, crossed(state.changes(before, student, is_obj)), is_obj, state.owner)
+    assert vars(trusted) == old and trusted.b[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"path": ["W"], "value": None, "inplace": False, "what": ""},  # a non-array, unexplained
+        {"path": ["nowhere"], "value": np.zeros(1), "inplace": False, "what": ""},
+        {"path": ["g"], "value": np.zeros(1), "inplace": False, "what": ""},  # onto a function
+        {"path": [["W"]], "value": np.zeros((2, 3)), "inplace": True, "what": ""},
+        {"path": ["W"], "value": np.zeros((2, 3)), "inplace": 1, "what": ""},
+        {"path": ["W"], "value": [0.0], "inplace": True, "what": ""},
+        {"path": ["W"], "value": np.zeros((2, 3))},
+        [["W"], np.zeros((2, 3))],
+    ],
+)
+def test_forged_change_records_are_refused(change):
+    trusted = Obj(W=np.zeros((2, 3)), g=np.tanh)
+    with pytest.raises(state.Refused):
+        state.check(trusted, [change], is_obj, state.owner)
+
+
+def test_arguments_change_only_in_place_and_only_where_writable():
+    args = (np.zeros(3), [np.ones(2)])
+    before = state.snapshot([args, {}], is_obj)
+    args[1][0][1] = 7.0
+    changes = state.changes(before, [args, {}], is_obj, inplace_only=True)
+    assert [(c.path, c.inplace) for c in changes] == [((0, 1, 0), True)]
+    assert state.argument(changes[0].path) == "argument 2[0]"
+    given = (np.zeros(3), [np.ones(2)])
+    state.check([given, {}], crossed(changes), is_obj, state.argument, True).commit()
+    assert given[1][0][1] == 7.0
+    rebound = {"path": [0, 0], "value": np.ones(3), "inplace": False, "what": ""}
+    with pytest.raises(state.Refused, match="only changed in place"):
+        state.check([given, {}], [rebound], is_obj, state.argument, True)
+    given[0].flags.writeable = False
+    rebound["inplace"] = True
+    with pytest.raises(state.Refused, match="read-only"):
+        state.check([given, {}], [rebound], is_obj, state.argument, True)
