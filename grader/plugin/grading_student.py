@@ -225,7 +225,8 @@ class TrustedStudent:
             state.check(arguments, reply.get("mutated", []), self._is_given, state.argument, True)
         ]
         if owner is not None:
-            changes.append(state.check(owner, reply.get("state", []), self._is_given, state.owner))
+            walk = lambda v: v is owner or self._is_given(v)  # noqa: E731
+            changes.append(state.check(owner, reply.get("state", []), walk, state.owner))
         elif "state" in reply:
             raise state.Refused("a function's reply that changes an object")
         for plan in changes:
