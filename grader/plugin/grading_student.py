@@ -6,6 +6,14 @@ data, training loops) runs trusted, and only the task functions and methods
 are proxies that run the student's code in the sandbox, on plain data. A
 student can therefore neither change the forward pass the checker
 differentiates nor fake a loss curve.
+
+Nothing the student's process sends is resolved, built or called here: a
+reply is data (``grader.sandbox.wire``), read within the bound of its
+request; a method's changes to its object and a call's in-place changes to
+its arguments are applied only as arrays of the same shape and dtype, or
+the reply is refused (``grader.sandbox.state``). Given functions and
+objects go the other way as names this side chose (``wire.Given``,
+``wire.Instance``), mapped there to the submission's own copies.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import importlib.util
 import itertools
 import sys
 from pathlib import Path
-from types import FunctionType, ModuleType
+from types import BuiltinFunctionType, FunctionType, ModuleType
 from typing import Any
 
 import numpy as np
@@ -25,8 +33,8 @@ import numpy as np
 from grader.course import templates
 from grader.gradcheck.tracebacks import RaisedElsewhere
 from grader.plugin.student import Module, SubmissionError
+from grader.sandbox import state, wire
 from grader.sandbox import trace_replay as replay
-from grader.sandbox import wire
 from grader.sandbox.process import Sandbox
 
 _counter = itertools.count()
@@ -41,9 +49,14 @@ class StudentError(RaisedElsewhere):
     """An exception raised by the student's code in the sandbox."""
 
     def __init__(self, error: dict[str, Any]) -> None:
-        self.kind = str(error.get("type", "Exception"))
-        self.detail = str(error.get("message", ""))
-        self.frames = [tuple(f) for f in error.get("frames", [])]
+        self.kind = _text(error.get("type"), MAX_TYPE) or "Exception"
+        self.detail = _text(error.get("message"), MAX_MESSAGE)
+        frames = error.get("frames")
+        self.frames = [
+            (_text(f[0], MAX_TYPE), f[1], _text(f[2], MAX_TYPE), _text(f[3], MAX_CODE))
+            for f in (frames if type(frames) is list else [])[-MAX_FRAMES:]
+            if type(f) is list and len(f) == 4 and type(f[1]) is int
+        ]
         where = ""
         if self.frames:
             name, line, function, code = self.frames[-1]
@@ -59,6 +72,15 @@ class StudentError(RaisedElsewhere):
             f'  File "{name}", line {line}, in {function}\n    {code}'
             for name, line, function, code in self.frames
         )
+
+
+MAX_TYPE, MAX_MESSAGE, MAX_CODE, MAX_FRAMES = 100, 500, 200, 40
+REPLY_KEYS = frozenset({"value", "mutated", "state", "error"})
+
+
+def _text(value: Any, limit: int) -> str:
+    """A string the student's process sent, as one bounded line."""
+    return " ".join(value.split())[:limit] if type(value) is str else ""
 
 
 class TrustedStudent:
@@ -78,6 +100,9 @@ class TrustedStudent:
         self._targets: list[str] = []
         self._trace: replay.Trace | None = None
         self._untraced: set[str] = set()
+        # what crosses by name, names chosen here: given functions and classes
+        self._given: dict[int, tuple[Any, str]] = {}
+        self._classes: dict[type, str] = {}
 
     def module_names(self) -> list[str]:
         if self._names is None:
@@ -92,10 +117,27 @@ class TrustedStudent:
             # code runs, and given code refers to sibling modules' task functions too
             for stem in self.module_names():
                 self._modules[stem] = importlib.import_module(f"{self._package}.{stem}")
+            self._register()
             for task in self._tasks:
                 self._install(task)
             self._install_drivers()
         return self._modules[name]
+
+    def _register(self) -> None:
+        """Name every function and class the assignment's modules define (the
+        originals too, which given code may hold: ``ACTIVATIONS``)."""
+        for stem, module in self._modules.items():
+            for name, value in vars(module).items():
+                if getattr(value, "__module__", None) != module.__name__:
+                    continue
+                if isinstance(value, type):
+                    self._classes[value] = f"{stem}.{name}"
+                    self._name(value, f"{stem}.{name}")
+                elif isinstance(value, FunctionType):
+                    self._name(value, f"{stem}.{name}")
+
+    def _name(self, value: Any, name: str) -> None:
+        self._given.setdefault(id(value), (value, name))
 
     def _install(self, task: templates.Task) -> None:
         module = self._modules[task.module]
@@ -104,7 +146,9 @@ class TrustedStudent:
             cls_name, method = task.qualname.split(".", 1)
             setattr(getattr(module, cls_name), method, self._remote_method(target))
         else:
-            self._rebind(getattr(module, task.name), self._remote_function(target, task.name))
+            proxy = self._remote_function(target, task.name)
+            self._name(proxy, target)
+            self._rebind(getattr(module, task.name), proxy)
 
     def _rebind(self, original: Any, replacement: Any) -> None:
         """Every module-level name bound to ``original`` now names ``replacement``
@@ -124,7 +168,9 @@ class TrustedStudent:
                 _, cls_name, method = target.split(".")
                 setattr(getattr(module, cls_name), method, self._driver(target, original, True))
                 continue
-            self._rebind(original, self._driver(target, original, False))
+            driver = self._driver(target, original, False)
+            self._name(driver, target)
+            self._rebind(original, driver)
 
     def _driver(self, target: str, original: Any, method: bool) -> Any:
         cls_name = target.rsplit(".", 1)[0]
@@ -134,9 +180,9 @@ class TrustedStudent:
             if self._trace is not None or target in self._untraced:
                 return original(*args, **kwargs)
             owner, rest = (args[0], args[1:]) if method else (None, args)
-            state = wire.State(cls_name, dict(vars(owner))) if method else None
-            trace = replay.Trace(self.sandbox, self._convert)
-            if not trace.start(wire.request(target, rest, kwargs, state), self._targets):
+            instance = wire.Instance(cls_name, dict(vars(owner))) if method else None
+            trace = replay.Trace(self.sandbox, self._token)
+            if not trace.start(wire.request(target, rest, kwargs, instance), self._targets):
                 self._untraced.add(target)
                 return original(*args, **kwargs)
             self._trace = trace
@@ -150,142 +196,76 @@ class TrustedStudent:
 
         return driver
 
-    def _call(self, target: str, args: Any, kwargs: Any, owner: Any = None) -> dict[str, Any]:
-        """One call into the sandbox (or its reply from a trace); in-place
-        changes the student's code made to the arguments are copied back onto
-        the caller's arrays."""
-        given = wire.arrays(args)
-        readonly = any(not array.flags.writeable for _, array in given)
-        request = wire.request(target, args, kwargs, owner, readonly)
+    def _is_given(self, value: Any) -> bool:
+        """An object of a class of the assignment: its attributes are state."""
+        return type(value) in self._classes
+
+    def _call(self, target: str, args: Any, kwargs: Any, owner: Any = None) -> Any:
+        """One call into the sandbox (or its reply from a trace): its value,
+        once the changes it made to ``owner`` and in place to the arguments
+        are applied here (all of them, or none: the reply is refused)."""
+        arguments = [args, kwargs]
+        readonly = state.readonly(arguments, self._is_given)
+        cls_name = target.rsplit(".", 1)[0]
+        instance = wire.Instance(cls_name, dict(vars(owner))) if owner is not None else None
+        request = wire.encode(wire.request(target, args, kwargs, instance, readonly), self._token)
         reply = self._trace.take(request) if self._trace is not None else None
         if reply is None:
-            self.sandbox.send(request, self._convert)
-            reply = self.sandbox.receive()
-        lookup = {tuple(path): array for path, array in given}
-        for entry in reply.get("mutated", []) if isinstance(reply.get("mutated"), list) else []:
-            if not (isinstance(entry, list) and len(entry) == 2):
-                continue
-            path, value = entry
-            original = lookup.get(tuple(path)) if isinstance(path, list) else None
-            if (
-                isinstance(original, np.ndarray)
-                and isinstance(value, np.ndarray)
-                and original.shape == value.shape
-                and original.flags.writeable
-            ):
-                np.copyto(original, value, casting="unsafe")
-        return reply
+            self.sandbox.send(request)
+            reply = self.sandbox.receive(request.bound())
+        unknown = sorted(str(k)[:40] for k in set(reply) - REPLY_KEYS)
+        if unknown:
+            raise state.Refused(f"a reply with unknown parts {unknown}")
+        error = reply.get("error")
+        if error is not None:
+            if type(error) is dict and error.get("not_attempted") is True:
+                raise RemoteNotAttempted(_text(error.get("message"), MAX_MESSAGE))
+            raise StudentError(error if type(error) is dict else {})
+        changes = [
+            state.check(arguments, reply.get("mutated", []), self._is_given, state.argument, True)
+        ]
+        if owner is not None:
+            walk = lambda v: v is owner or self._is_given(v)  # noqa: E731
+            changes.append(state.check(owner, reply.get("state", []), walk, state.owner))
+        elif "state" in reply:
+            raise state.Refused("a function's reply that changes an object")
+        for plan in changes:
+            plan.commit()
+        return reply.get("value")
 
     def _remote_function(self, target: str, name: str) -> Any:
         def proxy(*args: Any, **kwargs: Any) -> Any:
-            return self._value(self._call(target, args, kwargs))
+            return self._call(target, args, kwargs)
 
         proxy.__name__ = proxy.__qualname__ = name
         proxy._grader_target = target  # type: ignore[attr-defined]
         return proxy
 
     def _remote_method(self, target: str) -> Any:
-        cls_name = target.rsplit(".", 1)[0]
-
         def method(owner: Any, *args: Any, **kwargs: Any) -> Any:
-            state = wire.State(cls_name, dict(vars(owner)))
-            reply = self._call(target, args, kwargs, owner=state)
-            value = self._value(reply)
-            returned = reply.get("self")
-            if isinstance(returned, wire.State):
-                self._update(owner, returned)
-            return value
+            return self._call(target, args, kwargs, owner=owner)
 
         method.__name__ = method.__qualname__ = target.rsplit(".", 1)[1]
         method._grader_target = target  # type: ignore[attr-defined]
         return method
 
-    def _update(self, existing: Any, returned: Any) -> Any:
-        """``existing`` changed as the student's method changed its copy:
-        objects, lists and dicts keep their identity (given code may hold
-        them across the call, as a training step holds its network's layers)
-        and get their new contents; anything else is replaced."""
-        if isinstance(returned, wire.State) and self._name_of(type(existing)) == returned.cls:
-            attributes = vars(existing)
-            for key in [k for k in attributes if k not in returned.attributes]:
-                del attributes[key]
-            for key, item in returned.attributes.items():
-                object.__setattr__(existing, key, self._update(attributes.get(key), item))
-            return existing
-        if type(existing) is list and type(returned) is list:
-            if len(existing) == len(returned):
-                existing[:] = [self._update(a, b) for a, b in zip(existing, returned, strict=True)]
-            else:
-                existing[:] = self._materialize(returned)
-            return existing
-        if type(existing) is dict and type(returned) is dict:
-            for key in [k for k in existing if k not in returned]:
-                del existing[key]
-            for key, item in returned.items():
-                existing[key] = self._update(existing.get(key), item)
-            return existing
-        return self._materialize(returned)
-
-    def _value(self, reply: dict[str, Any]) -> Any:
-        if "error" in reply:
-            error = reply["error"]
-            if isinstance(error, dict) and error.get("not_attempted"):
-                raise RemoteNotAttempted(str(error.get("message", "")))
-            raise StudentError(error if isinstance(error, dict) else {})
-        return self._materialize(reply.get("value"))
-
-    def _name_of(self, value: Any) -> str | None:
-        target = getattr(value, "_grader_target", None)
-        if isinstance(target, str):
-            return target
-        if isinstance(value, np.ufunc) or getattr(value, "__module__", "") == "numpy":
-            name = getattr(value, "__name__", "")
-            return f"numpy.{name}" if getattr(np, name, None) is value else None
-        module = getattr(value, "__module__", "") or ""
-        if module.startswith(self._package + "."):
-            return f"{module[len(self._package) + 1 :]}.{value.__qualname__}"
-        return None
-
-    def _convert(self, value: Any) -> wire.Ref | wire.State | None:
-        if isinstance(value, type | FunctionType | np.ufunc) or (
-            callable(value) and hasattr(value, "_grader_target")
+    def _token(self, value: Any) -> wire.Token | None:
+        """How a value of this side crosses when it is not data: a given
+        function or class by the name this side gave it, an object of a given
+        class as its attributes; None for anything else (sent as unsupported)."""
+        known = self._given.get(id(value))
+        if known is not None and known[0] is value:
+            return wire.Given(known[1])
+        if isinstance(value, np.ufunc) or (
+            isinstance(value, BuiltinFunctionType | FunctionType)
+            and str(getattr(value, "__module__", "")).startswith("numpy")
         ):
-            name = self._name_of(value)
-            return wire.Ref("fn", name) if name else None
-        name = self._name_of(type(value))
-        if name is not None and hasattr(value, "__dict__"):
-            return wire.State(name, dict(vars(value)))
+            name = getattr(value, "__name__", "")
+            return wire.Given(f"numpy.{name}") if getattr(np, name, None) is value else None
+        cls = self._classes.get(type(value))
+        if cls is not None:
+            return wire.Instance(cls, dict(vars(value)))
         return None
-
-    def _resolve(self, dotted: str) -> Any:
-        head, _, rest = dotted.partition(".")
-        if head == "numpy":
-            return getattr(np, rest)
-        value: Any = self._import(head) if head in self.module_names() else None
-        for part in rest.split("."):
-            value = getattr(value, part, None)
-        if value is None:
-            raise SubmissionError(f"the sandbox named an unknown function {dotted}")
-        return value
-
-    def _materialize(self, value: Any) -> Any:
-        if isinstance(value, wire.Ref):
-            return self._resolve(value.name)
-        if isinstance(value, wire.State):
-            cls: Any = self._resolve(value.cls)
-            if not isinstance(cls, type):
-                raise SubmissionError(f"the sandbox sent an object of unknown class {value.cls}")
-            obj: Any = object.__new__(cls)
-            for key, item in value.attributes.items():
-                object.__setattr__(obj, key, self._materialize(item))
-            return obj
-        if isinstance(value, list):
-            return [self._materialize(v) for v in value]
-        if isinstance(value, tuple):
-            return tuple(self._materialize(v) for v in value)
-        if isinstance(value, dict):
-            return {k: self._materialize(v) for k, v in value.items()}
-        return value
 
     def module(self, name: str) -> Module:
         if name not in self.module_names():

@@ -118,12 +118,17 @@ class Sandbox:
         readonly: bool = False,
     ) -> dict[str, Any]:
         """Ask the student's process to run ``target``; returns its reply
-        (``{"value": ...}``, ``{"value": ..., "self": ...}`` or ``{"error": ...}``)."""
-        self.send(wire.request(target, args, kwargs, owner, readonly), convert)
-        return self.receive()
+        (``{"value": ..., "mutated": [...]}``, with ``"state"`` for a method,
+        or ``{"error": ...}``), read within the bound of a reply to it."""
+        message = wire.encode(wire.request(target, args, kwargs, owner, readonly), convert)
+        self.send(message)
+        return self.receive(message.bound())
 
-    def send(self, request: dict[str, Any], convert: wire.Convert | None = None) -> None:
-        """Send one request (see ``wire.request``), starting the process if needed."""
+    def send(
+        self, request: dict[str, Any] | wire.Message, convert: wire.Convert | None = None
+    ) -> None:
+        """Send one request (see ``wire.request``; or one already encoded),
+        starting the process if needed."""
         if self.died is not None:
             raise SandboxDied(self.died)
         if self.pid is None:
@@ -137,16 +142,17 @@ class Sandbox:
         except OSError:
             self._dead()
 
-    def receive(self) -> dict[str, Any]:
+    def receive(self, bound: wire.Bound | None = None) -> dict[str, Any]:
         """The next message from the student's process, within the wall-clock
-        limit of one call."""
+        limit of one call, and within ``bound`` (default: no arrays beyond
+        ``wire.FLOOR_ELEMENTS``; see ``wire.Message.bound``)."""
         if self.died is not None:
             raise SandboxDied(self.died)
         allowed = self._allowed()
         started = time.monotonic()
         self._pipe.deadline = started + allowed
         try:
-            reply = wire.receive(self._pipe)
+            reply = wire.receive(self._pipe, bound or wire.Bound.expecting(()))
         except Expired:
             self._timed_out(allowed)
         except (EOFError, OSError):

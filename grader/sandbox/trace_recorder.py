@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
-from grader.sandbox import wire
+from grader.sandbox import state, wire
 
 MAX_ENTRIES = 100_000
 
@@ -25,25 +25,38 @@ class Abort(BaseException):
     student's code does not swallow it."""
 
 
+class Student(Protocol):
+    """What the recorder needs of the submission (``grader.sandbox.worker``)."""
+
+    def resolve(self, dotted: str) -> Any: ...
+    def materialize(self, value: Any) -> Any: ...
+    def convert(self, value: Any) -> wire.Token | None: ...
+    def given(self, value: Any) -> bool: ...
+
+
 class Recorder:
     def __init__(
-        self,
-        out: BinaryIO,
-        convert: wire.Convert,
-        error: Callable[[BaseException], dict[str, Any]],
+        self, out: BinaryIO, student: Student, error: Callable[[BaseException], dict[str, Any]]
     ) -> None:
-        self.out, self.convert, self.error = out, convert, error
+        self.out, self.student, self.error = out, student, error
         self.depth = 0
         self.count = 0
 
-    def emit(self, key: str, reply: dict[str, Any]) -> None:
-        try:
-            wire.send(self.out, {"entry": [key, reply]}, self.convert)
-        except wire.WireError as exc:
-            wire.send(self.out, {"entry": [key, self.error(exc)]})
+    def emit(self, request: wire.Message, reply: dict[str, Any]) -> None:
+        """Send the reply to a call, keyed by the request the grader would
+        send for it, and within the bound the grader will read it with."""
+        entry = {"entry": [request.key(), reply]}
+        error = self.error
+        wire.send(
+            self.out,
+            wire.fitting(
+                entry, request.bound(), lambda exc: {"entry": [request.key(), error(exc)]}
+            ),
+        )
 
     def wrap(self, target: str, original: Any, method: bool) -> Any:
         cls_name = target.rsplit(".", 1)[0]
+        student = self.student
 
         def recorded(*args: Any, **kwargs: Any) -> Any:
             if self.depth:  # a task called by a task: the grader never sees it
@@ -51,27 +64,24 @@ class Recorder:
             if self.count >= MAX_ENTRIES:
                 raise Abort
             self.count += 1
-            owner, rest = (args[0], args[1:]) if method else (None, args)
-            given = wire.arrays(rest)
-            readonly = any(not array.flags.writeable for _, array in given)
-            state = wire.State(cls_name, dict(vars(owner))) if method else None
-            key, _ = wire.key(wire.request(target, rest, kwargs, state, readonly), self.convert)
-            before = wire.snapshot(given)
+            obj, rest = (args[0], args[1:]) if method else (None, args)
+            readonly = state.readonly([rest, kwargs], student.given)
+            owner = wire.Instance(cls_name, dict(vars(obj))) if method else None
+            request = wire.encode(
+                wire.request(target, rest, kwargs, owner, readonly), student.convert
+            )
+            watch = state.Watch(obj, rest, kwargs, student.given)
             self.depth += 1
             try:
                 result = original(*args, **kwargs)
             except (Abort, KeyboardInterrupt):
                 raise
             except BaseException as exc:
-                self.emit(key, self.error(exc))
+                self.emit(request, self.error(exc))
                 raise
             finally:
                 self.depth -= 1
-            reply: dict[str, Any] = {"value": result}
-            if method:
-                reply["self"] = owner
-            reply["mutated"] = wire.mutations(given, before)
-            self.emit(key, reply)
+            self.emit(request, watch.reply(result))
             return result
 
         return recorded
@@ -112,24 +122,23 @@ def restore(patches: list[tuple[Any, str, Any]]) -> None:
 def run_traced(
     request: dict[str, Any],
     out: BinaryIO,
-    resolve: Callable[[str], Any],
-    materialize: Callable[[Any], Any],
+    student: Student,
     modules: Callable[[], list[ModuleType]],
-    convert: wire.Convert,
     error: Callable[[BaseException], dict[str, Any]],
 ) -> None:
     """Run the given code the request names with recording on, then send
     ``{"end": "done" | "error" | "limit"}``."""
-    recorder = Recorder(out, convert, error)
+    recorder = Recorder(out, student, error)
     patches: list[tuple[Any, str, Any]] = []
     end = "done"
     try:
-        driver = resolve(str(request["target"]))
-        args = materialize(request.get("args", []))
-        kwargs = materialize(request.get("kwargs", {}))
+        driver = student.resolve(str(request["target"]))
+        args = student.materialize(request.get("args", []))
+        kwargs = student.materialize(request.get("kwargs", {}))
         if "self" in request:
-            args = [materialize(request["self"]), *args]
-        patches = install(recorder, [str(t) for t in request["trace"]], resolve, modules())
+            args = [student.materialize(request["self"]), *args]
+        tasks = [str(t) for t in request["trace"]]
+        patches = install(recorder, tasks, student.resolve, modules())
         driver(*args, **kwargs)
     except Abort:
         end = "limit"

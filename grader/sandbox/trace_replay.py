@@ -35,30 +35,30 @@ class Trace:
 
     def start(self, request: dict[str, Any], tasks: list[str]) -> bool:
         """Ask for a traced run; False if the arguments are not all data."""
-        _, plain = wire.key(request, self.convert)
-        if not plain or self.sandbox.died is not None:
+        message = wire.encode({**request, "trace": tasks}, self.convert)
+        if not message.plain or self.sandbox.died is not None:
             return False
         try:
-            self.sandbox.send({**request, "trace": tasks}, self.convert)
+            self.sandbox.send(message)
         except SandboxDied:
             self.sandbox.restart()
             return False
         self.ended = False
         return True
 
-    def take(self, request: dict[str, Any]) -> dict[str, Any] | None:
+    def take(self, request: wire.Message) -> dict[str, Any] | None:
         """The student's reply to ``request`` if the trace holds it next;
-        None (and the trace is over) otherwise."""
+        None (and the trace is over) otherwise. It is read within the bound
+        of a reply to ``request``, as a direct call's reply would be."""
         if self.ended:
             return None
-        key, _ = wire.key(request, self.convert)
-        message = self._next()
+        message = self._next(request.bound())
         entry = message.get("entry") if message is not None else None
-        if not (isinstance(entry, list) and len(entry) == 2 and entry[0] == key):
+        if not (type(entry) is list and len(entry) == 2 and entry[0] == request.key()):
             self.abandon(ended=message is not None and "end" in message)
             return None
         reply = entry[1]
-        if not isinstance(reply, dict):
+        if type(reply) is not dict:
             self.abandon()
             return None
         self.matched += 1
@@ -67,7 +67,7 @@ class Trace:
     def finish(self) -> None:
         """The trusted run is over: the student's must be over too."""
         if not self.ended:
-            message = self._next()
+            message = self._next(wire.Bound.expecting(()))
             self.abandon(ended=message is not None and "end" in message)
 
     def abandon(self, ended: bool = False) -> None:
@@ -76,12 +76,13 @@ class Trace:
             self.sandbox.restart()
         self.ended = True
 
-    def _next(self) -> dict[str, Any] | None:
+    def _next(self, bound: wire.Bound) -> dict[str, Any] | None:
         try:
-            return self.sandbox.receive()
+            return self.sandbox.receive(bound)
         except SandboxDied:
-            # a timeout or crash while tracing: the call-by-call run that
-            # follows meets the same problem where it belongs, or does not
+            # a timeout or crash while tracing (or a message beyond the bound):
+            # the call-by-call run that follows meets the same problem where it
+            # belongs, or does not
             self.sandbox.restart()
             self.ended = True
             return None

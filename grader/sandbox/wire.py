@@ -2,10 +2,17 @@
 
 Never pickle: a message is a JSON header plus raw array buffers. Values are
 None, bool, int, float (NaN and infinities included), str, lists, tuples,
-dicts with str keys, and plain numeric ndarrays. A function or class of the
-submission crosses by name (``{"$fn": "layers.relu_forward"}``), an object
-by its class name and the plain data of its attributes. Anything else is
-sent as ``{"$unsupported": type name}`` and can only ever be reported.
+dicts with str keys, and plain numeric ndarrays. Anything else is sent as
+``{"$unsupported": type name}`` and can only ever be reported.
+
+Requests (trusted to student) may also hold two tokens whose names the
+trusted side chose: ``Given`` (a function or class of the assignment, or a
+numpy function, by dotted name) and ``Instance`` (an object of a given
+class as its attributes). The student's side maps them to its own copies.
+Replies never hold tokens: the trusted side reads them with ``Bound.tokens``
+off, so it never resolves a name, builds an object or calls a function the
+student's process named. A reply's size, number of arrays and nesting are
+bounded (``Bound``, fixed from the request) before anything is allocated.
 """
 
 from __future__ import annotations
@@ -15,52 +22,63 @@ import json
 import math
 import struct
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
 from grader.gradcheck.validate import Opaque
 
-MAX_MESSAGE = 512 * 1024 * 1024
-MAX_DEPTH = 16
-DTYPE_KINDS = "biuf"
+MAX_MESSAGE = 512 * 1024 * 1024  # a request, which the trusted side built
+MAX_DEPTH = 16  # of a value; a message's envelope adds a few levels
+ENVELOPE = 4
+MAX_HEADER = 1024 * 1024  # a reply's JSON header
+MAX_CONTAINERS = 20_000  # lists, tuples and dicts in a reply
+MAX_NDIM = 32
+MAX_NAME = 200  # characters of a type name sent as unsupported
+CHUNK = 1 << 20  # bytes read into an array at a time
+FLOOR_ELEMENTS = 4096  # an array any reply may hold, however small the request
+DTYPES = {
+    d.str: d
+    for t in (
+        *(np.bool_, np.int8, np.int16, np.int32, np.int64),
+        *(np.uint8, np.uint16, np.uint32, np.uint64, np.float16, np.float32, np.float64),
+    )
+    for d in (np.dtype(t), np.dtype(t).newbyteorder())
+}
 
 
 class WireError(Exception):
     """A message that is not well-formed data (too big, too deep, bad type)."""
 
 
+class ReplyRefused(Exception):
+    """A reply its sender found larger than the call allows (see ``fitting``)."""
+
+
 class Unsupported(Opaque):
     """A value the other side could not send as data."""
 
 
-class Ref:
-    """A function or class of the submission, by module and qualified name."""
+@dataclass(frozen=True)
+class Given:
+    """A function or class of the assignment (``"layer_class.sigmoid_gd"``)
+    or of numpy (``"numpy.tanh"``), named by the trusted side."""
 
-    def __init__(self, kind: str, name: str) -> None:
-        self.kind, self.name = kind, name
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Ref) and (self.kind, self.name) == (other.kind, other.name)
-
-    def __hash__(self) -> int:
-        return hash((self.kind, self.name))
-
-    def __repr__(self) -> str:
-        return f"Ref({self.kind!r}, {self.name!r})"
+    name: str
 
 
-class State:
-    """An object as plain data: its class (a Ref) and its attributes."""
+@dataclass(frozen=True)
+class Instance:
+    """An object of a given class, as its attributes (``vars``)."""
 
-    def __init__(self, cls: str, attributes: dict[str, Any]) -> None:
-        self.cls, self.attributes = cls, attributes
-
-    def __repr__(self) -> str:
-        return f"State({self.cls!r}, {sorted(self.attributes)})"
+    cls: str
+    state: dict[str, Any]
 
 
-Convert = Callable[[Any], "Ref | State | None"]
+Token = Given | Instance
+Convert = Callable[[Any], "Token | None"]
+Shape = tuple[int, ...]
 
 
 class Writer(Protocol):
@@ -72,23 +90,111 @@ class Reader(Protocol):
     def read(self, size: int, /) -> bytes | bytearray: ...
 
 
+@dataclass(frozen=True)
+class Bound:
+    """What one message may hold, fixed before it is read: a reply to a
+    request is bounded by ``Bound.expecting`` the request's array shapes."""
+
+    array_elements: int
+    total_elements: int
+    arrays: int
+    header_bytes: int = MAX_HEADER
+    containers: int = MAX_CONTAINERS
+    tokens: bool = False
+
+    @classmethod
+    def expecting(cls, shapes: Sequence[Shape]) -> Bound:
+        """A reply to a request holding arrays of these shapes: each array no
+        larger than the request's largest array or the product of its two
+        largest dimensions (an outer product or a matrix product of what was
+        given), at most twice as many arrays as were given (gradients and
+        changed state) and as many elements in all."""
+        sizes = [math.prod(s) for s in shapes]
+        dims = sorted((d for s in shapes for d in s), reverse=True)[:2]
+        largest = max([FLOOR_ELEMENTS, *sizes, math.prod(dims) if len(dims) == 2 else 0])
+        return cls(
+            array_elements=largest,
+            total_elements=2 * sum(sizes) + 2 * largest,
+            arrays=2 * len(shapes) + 8,
+        )
+
+    def refusal(self, message: Message) -> str | None:
+        """Why ``message`` exceeds this bound (None: it does not)."""
+        if len(message.header) > self.header_bytes:
+            return f"a reply of {len(message.header)} bytes of non-array data is too large"
+        if len(message.shapes) > self.arrays:
+            return f"a reply of {len(message.shapes)} arrays holds too many (at most {self.arrays})"
+        for shape in message.shapes:
+            if math.prod(shape) > self.array_elements:
+                return (
+                    f"an array of shape {shape} is larger than this call can need "
+                    f"(at most {self.array_elements} elements)"
+                )
+        total = sum(math.prod(s) for s in message.shapes)
+        if total > self.total_elements:
+            return f"a reply of {total} array elements is too large (at most {self.total_elements})"
+        return None
+
+
+# what the student's side accepts from the trusted side
+REQUESTS = Bound(
+    array_elements=MAX_MESSAGE,
+    total_elements=MAX_MESSAGE,
+    arrays=100_000,
+    header_bytes=MAX_MESSAGE,
+    containers=MAX_MESSAGE,
+    tokens=True,
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A value encoded for the wire."""
+
+    header: bytes
+    buffers: tuple[bytes, ...]
+    shapes: tuple[Shape, ...]
+    plain: bool  # everything in it was data (nothing sent as unsupported)
+    value: Any = field(default=None, compare=False)
+
+    def key(self) -> str:
+        """sha256 of the encoding (a traced call is matched by it)."""
+        digest = hashlib.sha256(self.header)
+        for buffer in self.buffers:
+            digest.update(struct.pack("<Q", len(buffer)))
+            digest.update(buffer)
+        return digest.hexdigest()
+
+    def bound(self) -> Bound:
+        """The bound of a reply to this message."""
+        return Bound.expecting(self.shapes)
+
+
 _PLAIN = frozenset({type(None), bool, str, int})
 _FLOATS = frozenset({float, np.float64, np.float32, np.float16})
 
 
-def encode(value: Any, convert: Convert | None = None) -> tuple[bytes, list[bytes]]:
-    """(header, buffers). ``convert`` turns the caller's own functions and
-    objects into a Ref or a State (or None: not data)."""
+def encode(value: Any, convert: Convert | None = None) -> Message:
+    """``convert`` turns the trusted side's given functions and objects into
+    tokens (None: not data). Exact types only: a subclass is never data."""
     buffers: list[bytes] = []
+    shapes: list[Shape] = []
+    plain = True
+
+    def unsupported(name: str) -> dict[str, str]:
+        nonlocal plain
+        plain = False
+        return {"$unsupported": name[:MAX_NAME]}
 
     def walk(v: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
-            return {"$unsupported": "structure nested too deeply"}
-        kind = type(v)  # exact types first: a subclass is never taken for data
+            return unsupported("structure nested too deeply")
+        kind = type(v)
         if kind is np.ndarray:
-            if v.dtype.kind not in DTYPE_KINDS or v.dtype.hasobject:
-                return {"$unsupported": f"numpy array of dtype {v.dtype}"}
+            if v.dtype.str not in DTYPES or v.ndim > MAX_NDIM:
+                return unsupported(f"numpy array of dtype {v.dtype}")
             buffers.append(np.ascontiguousarray(v).tobytes())
+            shapes.append(tuple(v.shape))
             return {"$nd": len(buffers) - 1, "dtype": v.dtype.str, "shape": list(v.shape)}
         if kind in _PLAIN:
             return v
@@ -101,104 +207,218 @@ def encode(value: Any, convert: Convert | None = None) -> tuple[bytes, list[byte
             return {"$tuple": [walk(item, depth + 1) for item in v]}
         if kind is dict:
             if not all(type(k) is str for k in v):
-                return {"$unsupported": "dict with non-string keys"}
+                return unsupported("dict with non-string keys")
             return {"$dict": {k: walk(item, depth + 1) for k, item in v.items()}}
-        if kind is Ref:
-            return {"$" + v.kind: v.name}
-        if kind is State:
-            return {"$obj": v.cls, "state": walk(dict(v.attributes), depth + 1)}
+        if kind is Given:
+            return {"$given": v.name}
+        if kind is Instance:
+            return {"$object": v.cls, "state": walk(dict(v.state), depth + 1)}
         if isinstance(v, str):
             return str.__str__(v)
         if isinstance(v, np.integer | np.bool_) and kind.__module__ == "numpy":
             return v.item()
-        converted = convert(v) if convert is not None else None
-        if isinstance(converted, Ref | State):
-            return walk(converted, depth + 1)
-        return {"$unsupported": _type_name(v)}
+        token = convert(v) if convert is not None else None
+        if type(token) in (Given, Instance):
+            return walk(token, depth)
+        return unsupported(_type_name(v))
 
     header = json.dumps(walk(value, 0), allow_nan=False).encode()
-    return header, buffers
+    return Message(header, tuple(buffers), tuple(shapes), plain, value)
 
 
-def decode(header: bytes | bytearray, buffers: Sequence[bytes | bytearray]) -> Any:
-    """The value of a message, as plain data (arrays are fresh, writable, and
-    never share memory with each other)."""
-    used: set[int] = set()
+def key(value: Any, convert: Convert | None = None) -> tuple[str, bool]:
+    """(sha256 of the value's encoding, whether all of it is data)."""
+    message = encode(value, convert)
+    return message.key(), message.plain
 
-    def walk(v: Any, depth: int) -> Any:
-        if depth > MAX_DEPTH + 2:
-            raise WireError("message nested too deeply")
-        kind = type(v)  # what json.loads makes: exact types only
-        if kind is dict:
-            return tagged(v, depth)
-        if kind is list:
-            return [walk(item, depth + 1) for item in v]
-        if kind in _PLAIN or kind is float:
-            return v
+
+def fitting(value: Any, bound: Bound, error: Callable[[BaseException], Any]) -> Message:
+    """``value`` encoded as data only (no tokens: whatever is not data goes as
+    unsupported); or, if it exceeds ``bound`` (so the trusted side would
+    refuse it unread), ``error`` of a ``ReplyRefused`` saying why."""
+    message = encode(value)
+    why = bound.refusal(message)
+    return message if why is None else encode(error(ReplyRefused(why)))
+
+
+def send(stream: Writer, value: Any, convert: Convert | None = None) -> Message:
+    """Write one framed message (a value, or a ``Message`` already encoded):
+    header length, buffer count, header, then each buffer with its length."""
+    message = value if type(value) is Message else encode(value, convert)
+    total = len(message.header) + sum(len(b) for b in message.buffers)
+    if total > MAX_MESSAGE:
+        raise WireError(f"message of {total} bytes exceeds the limit of {MAX_MESSAGE}")
+    stream.write(struct.pack("<QI", len(message.header), len(message.buffers)))
+    stream.write(message.header)
+    for buffer in message.buffers:
+        stream.write(struct.pack("<Q", len(buffer)))
+        stream.write(buffer)
+    stream.flush()
+    return message
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """Where an array goes, known from the header before any buffer is read."""
+
+    dtype: np.dtype[Any]
+    shape: Shape
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
+def receive(stream: Reader, bound: Bound) -> Any:
+    """Read one framed message within ``bound``: the header's size, its
+    containers and depth, and every array's dtype and size are checked
+    before an array is allocated; each array is then read straight into
+    its own fresh, writable ndarray."""
+    header_size, count = struct.unpack("<QI", _exact(stream, 12))
+    if header_size > bound.header_bytes:
+        raise WireError(f"a message header of {header_size} bytes exceeds {bound.header_bytes}")
+    if count > bound.arrays:
+        raise WireError(f"a message of {count} arrays exceeds the {bound.arrays} this call allows")
+    header = bytes(_exact(stream, header_size))
+    if header.count(b"[") + header.count(b"{") > bound.containers:
+        raise WireError("a message with too many lists and dicts")
+    try:
+        tree = json.loads(header)
+    except (ValueError, RecursionError) as exc:
+        raise WireError(f"malformed message: {str(exc)[:100]}") from None
+    slots: dict[int, _Slot] = {}
+    _check(tree, 0, bound, slots)
+    if sorted(slots) != list(range(count)):
+        raise WireError("array buffers and the header do not match")
+    total = sum(math.prod(s.shape) for s in slots.values())
+    if total > bound.total_elements:
+        raise WireError(f"a message of {total} array elements exceeds {bound.total_elements}")
+    arrays = []
+    for index in range(count):
+        (size,) = struct.unpack("<Q", _exact(stream, 8))
+        slot = slots[index]
+        if size != slot.nbytes:
+            raise WireError("array buffer has the wrong size")
+        array = np.empty(slot.shape, slot.dtype)
+        _fill(stream, memoryview(array.reshape(-1).view(np.uint8)), size)  # type: ignore[arg-type]
+        arrays.append(array)
+    return _build(tree, arrays)
+
+
+def _check(v: Any, depth: int, bound: Bound, slots: dict[int, _Slot]) -> None:
+    """Validate a parsed header; record each array's slot. Allocates nothing."""
+    if depth > MAX_DEPTH + ENVELOPE:
+        raise WireError("message nested too deeply")
+    kind = type(v)
+    if kind is list:
+        for item in v:
+            _check(item, depth + 1, bound, slots)
+        return
+    if kind in _PLAIN or kind is float:
+        return
+    if kind is not dict:
         raise WireError("malformed value")
-
-    def tagged(v: dict[str, Any], depth: int) -> Any:
-        if len(v) not in (1, 2, 3):
+    tag = next(iter(v), None)
+    if tag == "$nd" and set(v) == {"$nd", "dtype", "shape"}:
+        _slot(v, bound, slots)
+    elif tag in ("$tuple", "$dict") and len(v) == 1:
+        items: Any = v[tag]
+        if tag == "$tuple" and type(items) is list:
+            children = items
+        elif tag == "$dict" and type(items) is dict:
+            children = list(items.values())
+        else:
+            raise WireError(f"malformed message: {tag} of the wrong kind")
+        for item in children:
+            _check(item, depth + 1, bound, slots)
+    elif tag == "$float" and len(v) == 1:
+        if v[tag] not in ("nan", "inf", "-inf"):
+            raise WireError("malformed float")
+    elif tag == "$unsupported" and len(v) == 1:
+        if type(v[tag]) is not str:
             raise WireError("malformed value")
-        if "$nd" in v:
-            return _array(v, buffers, used)
-        if "$tuple" in v:
-            return tuple(walk(item, depth + 1) for item in v["$tuple"])
-        if "$dict" in v:
-            return {str(k): walk(item, depth + 1) for k, item in v["$dict"].items()}
-        if "$float" in v:
-            text = str(v["$float"])
-            if text not in ("nan", "inf", "-inf"):
-                raise WireError("malformed float")
-            return float(text)
-        if "$fn" in v:
-            return Ref("fn", str(v["$fn"]))
-        if "$obj" in v:
-            state = walk(v.get("state", {"$dict": {}}), depth + 1)
-            if not isinstance(state, dict):
+    elif tag in ("$given", "$object"):
+        if not bound.tokens:
+            raise WireError(f"a reply may hold only data, not a name ({tag})")
+        if type(v[tag]) is not str:
+            raise WireError("malformed value")
+        if tag == "$object":
+            state = v.get("state")
+            if set(v) != {"$object", "state"} or type(state) is not dict or "$dict" not in state:
                 raise WireError("malformed object state")
-            return State(str(v["$obj"]), state)
-        if "$unsupported" in v:
-            return Unsupported(str(v["$unsupported"]))
+            _check(state, depth + 1, bound, slots)
+        elif len(v) != 1:
+            raise WireError("malformed value")
+    else:
         raise WireError("unknown value tag")
 
-    try:
-        return walk(json.loads(header), 0)
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise WireError(f"malformed message: {exc}") from None
 
-
-def _array(v: dict[str, Any], buffers: Sequence[bytes | bytearray], used: set[int]) -> np.ndarray:
-    dtype = np.dtype(str(v["dtype"]))
-    if dtype.kind not in DTYPE_KINDS or dtype.hasobject:
-        raise WireError(f"arrays of dtype {dtype} are not data")
-    shape = tuple(int(n) for n in v["shape"])
+def _slot(v: dict[str, Any], bound: Bound, slots: dict[int, _Slot]) -> None:
+    dtype = DTYPES.get(v["dtype"]) if type(v["dtype"]) is str else None
+    if dtype is None:
+        raise WireError(f"arrays of dtype {str(v['dtype'])[:40]} are not data")
+    shape, index = v["shape"], v["$nd"]
+    if type(shape) is not list or len(shape) > MAX_NDIM or any(type(n) is not int for n in shape):
+        raise WireError("malformed array shape")
     if any(n < 0 for n in shape):
         raise WireError("negative array dimension")
-    index = int(v["$nd"])
-    if not 0 <= index < len(buffers):
+    elements = math.prod(shape)
+    if elements > bound.array_elements:
+        raise WireError(
+            f"an array of {elements} elements is larger than this call can need "
+            f"(at most {bound.array_elements})"
+        )
+    if type(index) is not int or not 0 <= index < bound.arrays:
         raise WireError("array buffer out of range")
-    data = buffers[index]
-    if len(data) != math.prod(shape) * dtype.itemsize:
-        raise WireError("array buffer has the wrong size")
-    array: np.ndarray = np.frombuffer(data, dtype=dtype).reshape(shape)
-    # a bytearray buffer read for this message is ours: use it in place, once
-    fresh = array.flags.writeable and index not in used
-    used.add(index)
-    return array if fresh else array.copy()
+    if index in slots:
+        raise WireError("two values name one array buffer")
+    slots[index] = _Slot(dtype, tuple(shape))
 
 
-def _type_name(v: Any) -> str:
+def _build(v: Any, arrays: list[np.ndarray]) -> Any:
+    """The value of a header already checked by ``_check``."""
     kind = type(v)
-    return (
-        kind.__qualname__
-        if kind.__module__ == "builtins"
-        else (f"{kind.__module__}.{kind.__qualname__}")
-    )
+    if kind is list:
+        return [_build(item, arrays) for item in v]
+    if kind is not dict:
+        return v
+    tag = next(iter(v))
+    if tag == "$nd":
+        return arrays[v["$nd"]]
+    if tag == "$tuple":
+        return tuple(_build(item, arrays) for item in v[tag])
+    if tag == "$dict":
+        return {k: _build(item, arrays) for k, item in v[tag].items()}
+    if tag == "$float":
+        return float(v[tag])
+    if tag == "$unsupported":
+        return Unsupported(v[tag])
+    if tag == "$given":
+        return Given(v[tag])
+    return Instance(v[tag], _build(v["state"], arrays))
+
+
+def shapes(value: Any, depth: int = 0) -> list[Shape]:
+    """The shapes of every array in a received value (its tokens' states
+    included): the student's side bounds its reply by them, as the trusted
+    side does by the request it sent."""
+    if depth > MAX_DEPTH + ENVELOPE:
+        return []
+    kind = type(value)
+    if kind is np.ndarray:
+        return [tuple(value.shape)]
+    items: Any = ()
+    if kind in (list, tuple):
+        items = value
+    elif kind is dict:
+        items = value.values()
+    elif kind is Instance:
+        items = value.state.values()
+    return [s for item in items for s in shapes(item, depth + 1)]
 
 
 def request(
-    target: str, args: Any, kwargs: Any, owner: Any = None, readonly: bool = False
+    target: str, args: Any, kwargs: Any, owner: Instance | None = None, readonly: bool = False
 ) -> dict[str, Any]:
     """A call for the student's process; built the same way on both sides,
     because a traced call is matched by the hash of its encoding."""
@@ -210,87 +430,14 @@ def request(
     return message
 
 
-def key(value: Any, convert: Convert | None = None) -> tuple[str, bool]:
-    """(sha256 of the value's encoding, whether all of it is data)."""
-    header, buffers = encode(value, convert)
-    digest = hashlib.sha256(header)
-    for buffer in buffers:
-        digest.update(struct.pack("<Q", len(buffer)))
-        digest.update(buffer)
-    return digest.hexdigest(), b'"$unsupported"' not in header
-
-
-Path = tuple[Any, ...]
-
-
-def arrays(value: Any, path: Path = (), depth: int = 0) -> list[tuple[Path, np.ndarray]]:
-    """Every ndarray inside lists, tuples, dicts and object states, with the
-    path that leads to it."""
-    if depth > MAX_DEPTH:
-        return []
-    if isinstance(value, np.ndarray):
-        return [(path, value)]
-    found: list[tuple[Path, np.ndarray]] = []
-    if isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            found += arrays(item, (*path, i), depth + 1)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            found += arrays(item, (*path, key), depth + 1)
-    elif isinstance(value, State):
-        for key, item in value.attributes.items():
-            found += arrays(item, (*path, key), depth + 1)
-    elif hasattr(value, "__dict__") and not isinstance(value, type):
-        for key, item in vars(value).items():
-            found += arrays(item, (*path, key), depth + 1)
-    return found
-
-
-def snapshot(given: list[tuple[Path, np.ndarray]]) -> list[tuple[tuple[int, ...], bytes]]:
-    """The arguments' arrays before a call, to see afterwards what it changed."""
-    return [(array.shape, array.tobytes()) for _, array in given]
-
-
-def mutations(
-    given: list[tuple[Path, np.ndarray]], before: list[tuple[tuple[int, ...], bytes]]
-) -> list[list[Any]]:
-    """[path, array] of each argument array the call changed in place (bit for bit)."""
-    return [
-        [list(path), array]
-        for (path, array), (shape, data) in zip(given, before, strict=True)
-        if array.shape != shape or array.tobytes() != data
-    ]
-
-
-def send(stream: Writer, value: Any, convert: Convert | None = None) -> None:
-    """Write one framed message: header length, buffer count, header, buffers."""
-    header, buffers = encode(value, convert)
-    total = len(header) + sum(len(b) for b in buffers)
-    if total > MAX_MESSAGE:
-        raise WireError(f"message of {total} bytes exceeds the limit of {MAX_MESSAGE}")
-    stream.write(struct.pack("<QI", len(header), len(buffers)))
-    stream.write(header)
-    for buffer in buffers:
-        stream.write(struct.pack("<Q", len(buffer)))
-        stream.write(buffer)
-    stream.flush()
-
-
-def receive(stream: Reader) -> Any:
-    """Read one framed message; refuses oversized or truncated ones."""
-    head = _exact(stream, 12)
-    header_size, count = struct.unpack("<QI", head)
-    if header_size > MAX_MESSAGE or count > 100_000:
-        raise WireError("message header too large")
-    header = _exact(stream, header_size)
-    buffers, total = [], header_size
-    for _ in range(count):
-        (size,) = struct.unpack("<Q", _exact(stream, 8))
-        total += size
-        if total > MAX_MESSAGE:
-            raise WireError("message too large")
-        buffers.append(_exact(stream, size))
-    return decode(header, buffers)
+def _type_name(v: Any) -> str:
+    kind = type(v)
+    name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else (f"{kind.__module__}.{kind.__qualname__}")
+    )
+    return str(name)[:MAX_NAME]
 
 
 def _exact(stream: Reader, size: int) -> bytes | bytearray:
@@ -307,3 +454,14 @@ def _exact(stream: Reader, size: int) -> bytes | bytearray:
         chunks.append(chunk)
         left -= len(chunk)
     return bytearray().join(chunks)
+
+
+def _fill(stream: Reader, target: memoryview, size: int) -> None:
+    """Read ``size`` bytes into ``target``, at most ``CHUNK`` at a time."""
+    done = 0
+    while done < size:
+        chunk = stream.read(min(CHUNK, size - done))
+        if not chunk:
+            raise EOFError("the other side closed the channel")
+        target[done : done + len(chunk)] = chunk
+        done += len(chunk)

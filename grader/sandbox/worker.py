@@ -20,10 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from grader.sandbox import state, wire
 from grader.sandbox import trace_recorder as recorder
-from grader.sandbox import wire
 
 PACKAGE = "submission"
+MAX_FRAMES = 40  # of a traceback, innermost kept
+MAX_CODE = 200  # characters of a traceback line
 
 
 class Submission:
@@ -58,10 +60,15 @@ class Submission:
             value = getattr(value, part)
         return value
 
+    def given(self, value: Any) -> bool:
+        """Whether ``value`` is an object of one of the submission's classes
+        (its attributes are state that crosses back as changes)."""
+        return type(value).__module__.startswith(PACKAGE + ".") and hasattr(value, "__dict__")
+
     def name_of(self, value: Any) -> str | None:
         module = getattr(value, "__module__", None) or ""
         qualname = getattr(value, "__qualname__", None)
-        if qualname is None or "<" in qualname:
+        if type(qualname) is not str or "<" in qualname:
             return None
         if module.startswith(PACKAGE + "."):
             return f"{module[len(PACKAGE) + 1 :]}.{qualname}"
@@ -70,34 +77,39 @@ class Submission:
             return f"numpy.{name}" if getattr(np, name, None) is value else None
         return None
 
-    def convert(self, value: Any) -> wire.Ref | wire.State | None:
-        """Functions and classes cross by name, the submission's objects as state."""
+    def convert(self, value: Any) -> wire.Token | None:
+        """The tokens the trusted side would send for this process's own
+        functions and objects: a traced call's request must hash the same."""
         if (
             isinstance(value, type | np.ufunc)
             or inspect.isfunction(value)
             or inspect.isbuiltin(value)
         ):
             name = self.name_of(value)
-            return wire.Ref("fn", name) if name is not None else None
-        name = self.name_of(type(value))
-        if name is not None and hasattr(value, "__dict__"):
-            return wire.State(name, dict(vars(value)))
+            return wire.Given(name) if name is not None else None
+        if self.given(value):
+            name = self.name_of(type(value))
+            return wire.Instance(name, dict(vars(value))) if name is not None else None
         return None
 
     def materialize(self, value: Any) -> Any:
-        if isinstance(value, wire.Ref):
+        """A request's value with its tokens mapped to this submission's own
+        functions, classes and objects (names the trusted side chose)."""
+        if type(value) is wire.Given:
             return self.resolve(value.name)
-        if isinstance(value, wire.State):
+        if type(value) is wire.Instance:
             cls = self.resolve(value.cls)
-            obj = object.__new__(cls)
-            for key, item in value.attributes.items():
+            if not isinstance(cls, type):
+                raise TypeError(f"{value.cls} is not a class in your submission")
+            obj: Any = object.__new__(cls)
+            for key, item in value.state.items():
                 object.__setattr__(obj, key, self.materialize(item))
             return obj
-        if isinstance(value, list):
+        if type(value) is list:
             return [self.materialize(v) for v in value]
-        if isinstance(value, tuple):
+        if type(value) is tuple:
             return tuple(self.materialize(v) for v in value)
-        if isinstance(value, dict):
+        if type(value) is dict:
             return {k: self.materialize(v) for k, v in value.items()}
         return value
 
@@ -105,10 +117,10 @@ class Submission:
 def _frames(exc: BaseException, folder: Path) -> list[list[Any]]:
     root = str(folder)
     return [
-        [os.path.basename(f.filename), f.lineno, f.name, (f.line or "").strip()]
+        [os.path.basename(f.filename), f.lineno, f.name, (f.line or "").strip()[:MAX_CODE]]
         for f in traceback.extract_tb(exc.__traceback__)
         if not f.filename.startswith("<") and os.path.abspath(f.filename).startswith(root)
-    ]
+    ][-MAX_FRAMES:]
 
 
 def _error(exc: BaseException, folder: Path) -> dict[str, Any]:
@@ -137,45 +149,35 @@ def serve(inp: Any, out: Any, folder: Path) -> None:
     submission = Submission(folder)
     while True:
         try:
-            request = wire.receive(inp)
+            request = wire.receive(inp, wire.REQUESTS)
         except EOFError:
             return
         if isinstance(request, dict) and "trace" in request:
             recorder.run_traced(
                 request,
                 out,
-                submission.resolve,
-                submission.materialize,
+                submission,
                 lambda: [m for n, m in sys.modules.items() if n.startswith(PACKAGE + ".")],
-                submission.convert,
                 lambda exc: _error(exc, folder),
             )
             continue
+        bound = wire.Bound.expecting(wire.shapes(request))
         try:
             target = submission.resolve(request["target"])
             args = submission.materialize(request.get("args", []))
             kwargs = submission.materialize(request.get("kwargs", {}))
-            given = wire.arrays(args)
             if request.get("readonly"):
-                for _, array in given:
-                    array.flags.writeable = False
-            before = wire.snapshot(given)
-            if "self" in request:
-                owner = submission.materialize(request["self"])
-                result = target(owner, *args, **kwargs)
-                reply: dict[str, Any] = {"value": result, "self": owner}
-            else:
-                reply = {"value": target(*args, **kwargs)}
-            # the caller must see in-place changes to its arguments, as in-process
-            reply["mutated"] = wire.mutations(given, before)
+                state.freeze([args, kwargs], submission.given)
+            owner = submission.materialize(request["self"]) if "self" in request else None
+            watch = state.Watch(owner, args, kwargs, submission.given)
+            result = target(*args, **kwargs) if owner is None else target(owner, *args, **kwargs)
+            # the caller sees the changes to its object and arguments, as in-process
+            reply = watch.reply(result)
         except BaseException as exc:  # report anything the student's code raises
             if isinstance(exc, KeyboardInterrupt):
                 raise
             reply = _error(exc, folder)
-        try:
-            wire.send(out, reply, submission.convert)
-        except wire.WireError as exc:
-            wire.send(out, _error(exc, folder))
+        wire.send(out, wire.fitting(reply, bound, lambda exc: _error(exc, folder)))
 
 
 def run(read_fd: int, write_fd: int, folder: Path) -> None:

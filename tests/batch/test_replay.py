@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from grader.plugin.grading_student import StudentError, TrustedStudent
+from grader.sandbox import wire
 from grader.sandbox.confine import Limits
 from grader.sandbox.process import Sandbox
 
@@ -33,7 +34,8 @@ class Graded:
         send = self.sandbox.send
 
         def counting(request, convert=None):
-            self.sent.append(request["target"] + (" (traced)" if "trace" in request else ""))
+            value = request.value if isinstance(request, wire.Message) else request
+            self.sent.append(value["target"] + (" (traced)" if "trace" in value else ""))
             return send(request, convert)
 
         self.sandbox.send = counting  # type: ignore[method-assign]
