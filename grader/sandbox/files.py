@@ -14,6 +14,8 @@ import numpy as np
 
 from grader.sandbox import wire
 
+MAX_FILES = 10_000
+
 
 class FilesError(Exception):
     """The submission's files cannot be sent (too large, or not regular files)."""
@@ -24,6 +26,7 @@ def collect(folder: Path, limit: int) -> dict[str, np.ndarray]:
     out, never followed), as uint8 arrays keyed by relative path."""
     found: dict[str, np.ndarray] = {}
     total = 0
+    count = 0
     for root, dirs, names in os.walk(folder, followlinks=False):
         dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
         for name in names:
@@ -32,6 +35,9 @@ def collect(folder: Path, limit: int) -> dict[str, np.ndarray]:
             if not stat.S_ISREG(info.st_mode):
                 continue
             total += info.st_size
+            count += 1
+            if count > MAX_FILES:
+                raise FilesError(f"the submission has more than {MAX_FILES} files")
             if total > limit:
                 raise FilesError(
                     f"the submission's files are larger than {limit // (1024 * 1024)} MB"
@@ -59,7 +65,8 @@ def receive(fd: int, workdir: Path, limit: int) -> None:
     """Read the first message on ``fd`` (exactly, unbuffered: what follows
     belongs to the worker) and write its files under ``workdir``."""
     with os.fdopen(fd, "rb", buffering=0, closefd=False) as stream:
-        message: Any = wire.receive(stream)
+        bound = wire.Bound(array_elements=limit, total_elements=limit, arrays=MAX_FILES)
+        message: Any = wire.receive(stream, bound)
     items = message.get("files") if isinstance(message, dict) else None
     if not isinstance(items, dict):
         raise FilesError("the first message must hold the submission's files")
