@@ -9,7 +9,10 @@ student's functions: when it fails, say why in the student's terms.
   keys ['dW1', ...]".
 
 The first calls of each task are recorded while the loop runs and judged
-against the reference only if it fails, so a passing loop costs a few copies.
+against the reference afterwards: when it failed, to say which task is to
+blame; when it succeeded, so that a loop that reaches its goal without the
+right gradients (weights solved for in place) earns nothing. That costs a few
+copies and a few reference calls.
 """
 
 from __future__ import annotations
@@ -53,6 +56,24 @@ def watched(reference: Reference, handle: Any, task_id: str | None, what: str) -
             if explained is None:
                 raise
             raise GivenCodeFailed(explained) from exc
+    # A loop that reached its goal proves nothing if a task's function got
+    # there another way (a "backward" that solves for the weights in place and
+    # returns zeros): its first calls must also agree with the reference.
+    wrong = watch.judge()
+    others = [t for t in wrong if t.id != task_id]
+    if others:
+        cause = others[0]
+        raise GivenCodeFailed(
+            f"{what} reached its goal, but only by luck: your {cause.qualname} "
+            f"(Task {cause.id}) is wrong: fix that first"
+        )
+    if wrong:
+        task = wrong[0]
+        raise GivenCodeFailed(
+            f"{what} reached its goal, but your {task.qualname} (Task {task.id}) does not "
+            "return the right values on the loop's own inputs (or changes them in place): "
+            "no points for a loop that succeeds without the right gradients"
+        )
 
 
 def _explain(

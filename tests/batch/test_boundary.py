@@ -279,3 +279,32 @@ def test_a_reply_with_parts_no_call_has_is_refused(folder):
     hijack(folder, "{'$dict': {'value': 1.0, 'self': 2.0}}")
     with graded(folder) as student, pytest.raises(Refused, match="unknown parts"):
         relu(student)
+
+
+def test_a_loop_that_succeeds_without_gradients_earns_nothing(tmp_path):
+    """A "backward" that solves for the loop's weights in place (its cache holds
+    them) and returns zeros makes the given regression converge: within the
+    data rules, so the given loop's first calls are judged against the
+    reference even when it succeeds."""
+    import json
+
+    from grader.batch.grade import Course, Options, run
+
+    submission = tmp_path / "solver"
+    shutil.copytree(ROOT / "examples" / "submissions" / "layers" / "correct", submission)
+    source = (submission / "regression.py").read_text()
+    start = source.index("def two_layer_regression_backward(")
+    end = source.index("\ndef ", start + 1)
+    solver = (
+        "def two_layer_regression_backward(dy_pred, cache):\n"
+        "    x, h, h_relu, w2 = cache\n"
+        "    target = h_relu @ w2 - dy_pred / 2\n"
+        "    w2[...] = np.linalg.lstsq(h_relu, target, rcond=None)[0]\n"
+        "    return np.zeros((x.shape[1], h.shape[1])), np.zeros_like(w2)\n\n"
+    )
+    (submission / "regression.py").write_text(source[:start] + solver + source[end:])
+    run([submission], Course(ROOT, "layers"), tmp_path / "out", Options(), log=str)
+    data = json.loads((tmp_path / "out" / "solver" / "results.json").read_text())
+    training = next(t for t in data["tests"] if "regression_training" in t["name"])
+    assert training["score"] == 0
+    assert "reached its goal, but your two_layer_regression_backward" in training["output"]
