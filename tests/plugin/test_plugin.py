@@ -75,26 +75,37 @@ def homework(pytester):
 
 def test_scoreboard_names_status_points_and_diagnosis(homework):
     result = homework.runpytest()
-    result.assert_outcomes(passed=2, failed=3)
+    result.assert_outcomes(passed=2, failed=2)
+    assert result.parseoutcomes()["unattempted"] == 1
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
+            "*= FAILURES =*",
+            "*_ test_linear _*",
+            "dw has the right values but transposed*",
+            "*_ test_crash _*",
+            "your code raised ValueError*",
             "*= backprop-grader: demo =*",
-            "Task*Name*Points*Status*Diagnosis",
-            "1.1*linear_backward*0/3*failed*dw has the right values but transposed*",
-            "1.2*relu_backward*0/2*not attempted*Task 1.2: implement relu_backward*",
-            "1.3*tanh_backward*2/2*passed*",
-            "1.4*crashing_helper*0/1*error*ValueError*",
-            "1.5*hidden check*1/1*passed*",
+            "Task*Name*Points*Status",
+            "1.1*linear_backward*0/3*failed",
+            "1.2*relu_backward*0/2*not attempted",
+            "1.3*tanh_backward*2/2*passed",
+            "1.4*crashing_helper*0/1*error",
+            "1.5*hidden check*1/1*passed",
             "Total*3/9",
         ]
     )
 
 
+def words(text: str) -> str:
+    """The output with its lines joined: wrapped text reads as one sentence."""
+    return " ".join(text.split())
+
+
 def test_failure_shows_diagnosis_and_worst_element_not_arrays(homework):
     result = homework.runpytest("-k", "linear")
-    result.stdout.fnmatch_lines(
-        ["*dw has the right values but transposed: you computed dout.T @ x instead of x.T @ dout"]
-    )
+    sentence = "dw has the right values but transposed: you computed dout.T @ x instead of x.T @ dout"
+    assert words(result.stdout.str()).count(sentence) == 1
     assert "array(" not in result.stdout.str()
     internals = ("gradcheck/api.py", "gradcheck/engine.py", "plugin/checker.py")
     for internal in internals:
@@ -110,7 +121,7 @@ def test_student_exception_shows_the_students_frame(homework):
 
 def test_gradescope_json(homework):
     result = homework.runpytest("--grader-json=results.json")
-    result.assert_outcomes(passed=2, failed=3)
+    result.assert_outcomes(passed=2, failed=2)
     data = json.loads((homework.path / "results.json").read_text())
     assert data["score"] == 3 and data["max_score"] == 9
     assert {"score", "max_score", "execution_time", "output", "tests"} <= set(data)
@@ -142,7 +153,8 @@ def test_gradescope_json(homework):
 def test_k_selects_and_scores_only_what_ran(homework):
     result = homework.runpytest("-k", "tanh")
     result.assert_outcomes(passed=1, deselected=4)
-    result.stdout.fnmatch_lines(["1.3*tanh_backward*2/2*passed*", "Total*2/2"])
+    result.stdout.fnmatch_lines(["1.3*tanh_backward*2/2*passed*", "This run covered 1 of 5 tasks*"])
+    assert "Total" not in result.stdout.str()
 
 
 def test_grader_tasks_option_selects_tasks(homework):
@@ -154,14 +166,15 @@ def test_x_and_last_failed(homework):
     homework.runpytest("-x").assert_outcomes(failed=1)
     homework.runpytest()
     again = homework.runpytest("--lf")
-    again.assert_outcomes(failed=3)
-    again.stdout.fnmatch_lines(["Total*0/6"])
+    again.assert_outcomes(failed=2)
+    assert again.parseoutcomes()["unattempted"] == 1
+    again.stdout.fnmatch_lines(["This run covered 3 of 5 tasks (--lf): no total score.*"])
 
 
 def test_xdist_gives_the_same_scores_and_one_report(homework):
     serial = homework.runpytest("--grader-json=serial.json")
     parallel = homework.runpytest_subprocess("-n", "2", "--grader-json=parallel.json")
-    parallel.assert_outcomes(passed=2, failed=3)
+    parallel.assert_outcomes(passed=2, failed=2)
     one = json.loads((homework.path / "serial.json").read_text())
     two = json.loads((homework.path / "parallel.json").read_text())
     assert serial.ret == parallel.ret
@@ -185,7 +198,7 @@ def test_markers_registered_and_strict_markers_friendly(homework):
     homework.runpytest("--markers").stdout.fnmatch_lines(
         ["@pytest.mark.task(id, points=1, name=None, hidden=False): *"]
     )
-    homework.runpytest("--strict-markers").assert_outcomes(passed=2, failed=3)
+    homework.runpytest("--strict-markers").assert_outcomes(passed=2, failed=2)
 
 
 def test_options_share_one_help_text_with_ini_keys(pytester):
@@ -198,12 +211,10 @@ def test_options_share_one_help_text_with_ini_keys(pytester):
 
 def test_header_reports_seed_tolerances_and_submission(homework):
     result = homework.runpytest("--grader-seed=7", f"--grader-submission={homework.path}")
-    result.stdout.fnmatch_lines(
-        [
-            "backprop-grader: seed 7, rtol 1e-05, atol 1e-07*",
-            f"backprop-grader: grading {homework.path}",
-        ]
-    )
+    result.stdout.fnmatch_lines(["backprop-grader: seed 7, rtol 1e-05, atol 1e-07*"])
+    assert f"backprop-grader: grading {homework.path} " in words(result.stdout.str())
+    inside = homework.runpytest("--grader-submission=homework.py")
+    inside.stdout.fnmatch_lines(["backprop-grader: grading homework.py"])
 
 
 def test_bad_seed_and_missing_submission_are_one_line_errors(homework):
@@ -223,7 +234,7 @@ def test_missing_function_is_named(pytester):
 
 def test_seed_changes_inputs_but_not_verdicts(homework):
     for seed in ("1", "2"):
-        homework.runpytest(f"--grader-seed={seed}").assert_outcomes(passed=2, failed=3)
+        homework.runpytest(f"--grader-seed={seed}").assert_outcomes(passed=2, failed=2)
 
 
 NETWORK = """
