@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from handouts import ROOT, SUBMISSION, TESTS
+
+
+@pytest.fixture
+def homework(pytester):
+    pytester.makepyfile(homework=SUBMISSION, test_homework=TESTS)
+    pytester.makeini("[pytest]\ngrader_assignment = demo\n")
+    return pytester
+
+
+@pytest.fixture
+def layers_handout(tmp_path: Path) -> Path:
+    """The layers homework as a student gets it: the blank template, the public
+    tests, README and pytest.ini (what ``grader release`` copies, without the wheel)."""
+    source = ROOT / "assignments" / "layers"
+    handout = tmp_path / "layers"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "report.html", ".pytest_cache")
+    shutil.copytree(source / "layers", handout / "layers", ignore=ignore)
+    shutil.copytree(source / "tests", handout / "tests", ignore=ignore)
+    for name in ("README.md", "pytest.ini"):
+        shutil.copy2(source / name, handout / name)
+    return handout
