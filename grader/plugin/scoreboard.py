@@ -67,6 +67,7 @@ def render(results: Mapping[str, Any], *, width: int, color: bool) -> str:
         highlight=False,
         emoji=False,
         legacy_windows=False,
+        force_jupyter=False,  # text for the caller, never rich's own display in a notebook
     )
     console.print(table(results))
     coverage = Coverage.from_results(results)
