@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,11 +17,17 @@ def homework(pytester):
 
 
 @pytest.fixture
-def layers_handout(tmp_path: Path) -> Path:
+def layers_handout() -> Iterator[Path]:
     """The layers homework as a student gets it: the blank template, the public
-    tests, README and pytest.ini (what ``grader release`` copies, without the wheel)."""
+    tests, README and pytest.ini (what ``grader release`` copies, without the
+    wheel), in a folder with a short path, as a student's is (pytest's own
+    rootdir line would not fit 80 columns with pytest's long tmp paths)."""
+    with tempfile.TemporaryDirectory(prefix="hw") as folder:
+        yield _copy_layers(Path(folder) / "layers")
+
+
+def _copy_layers(handout: Path) -> Path:
     source = ROOT / "assignments" / "layers"
-    handout = tmp_path / "layers"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "report.html", ".pytest_cache")
     shutil.copytree(source / "layers", handout / "layers", ignore=ignore)
     shutil.copytree(source / "tests", handout / "tests", ignore=ignore)

@@ -51,7 +51,7 @@ def test_install_md_installs_a_working_grader_in_a_fresh_environment(tmp_path):
     release("layers", handout, ROOT / "assignments", ROOT / "reference", force=False)
     installed = shell(install_command(handout), handout)
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
-    where = shell(". .venv/bin/activate && python -c 'import grader; print(grader.__file__)'", handout)
+    where = shell(".venv/bin/python -c 'import grader; print(grader.__file__)'", handout)
     assert where.stdout.startswith(str(handout / ".venv")), where.stdout + where.stderr
 
     result = shell(". .venv/bin/activate && pytest -p no:cacheprovider", handout)
