@@ -401,7 +401,8 @@ class Collector:
         writer = self.config.get_terminal_writer()
         terminalreporter.write_line(render(results, width=writer.fullwidth, color=writer.hasmarkup))
         for path in self._write(results):
-            terminalreporter.write_line(f"wrote {_shown(Path(path), Path.cwd())}")
+            started = Path(self.config.invocation_params.dir)
+            terminalreporter.write_line(f"wrote {_shown(Path(path), started)}")
 
     def _where_to_run(self, terminalreporter: Any) -> None:
         """No test here, in a folder of a handout: say where the tests are."""
