@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from grader.plugin import handout, hooks
+from grader.plugin.student import PREFIX
 
 
 class CheckError(Exception):
@@ -61,10 +62,17 @@ def run(folder: Path | None, task: str | None) -> dict[str, Any]:
     if task is not None:
         args += [f"--grader-tasks={task}", "--grader-report="]
     probe = _Probe()
-    with _fresh_bytecode():
+    with _fresh_bytecode(), _forgetting(found.folder):
         code = pytest.main(args, plugins=[probe])
-    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
-        raise CheckError(f"pytest could not run the tests in {found.tests} (exit status {code})")
+    if code in (
+        pytest.ExitCode.USAGE_ERROR,
+        pytest.ExitCode.INTERNAL_ERROR,
+        pytest.ExitCode.INTERRUPTED,
+    ):
+        raise CheckError(
+            f"pytest could not run the tests in {found.tests} (exit status {int(code)}); "
+            f"run pytest in {found.folder} to see why"
+        )
     if probe.results is None:
         known = ", ".join(sorted(probe.tasks, key=_task_key)) or "none"
         what = f"task {task!r}" if task is not None else "any task"
@@ -74,6 +82,23 @@ def run(folder: Path | None, task: str | None) -> dict[str, Any]:
 
 def _task_key(task: str) -> tuple[int | str, ...]:
     return tuple(int(p) if p.isdigit() else p for p in task.split("."))
+
+
+@contextlib.contextmanager
+def _forgetting(folder: Path) -> Iterator[None]:
+    """Drop the modules a run imported from the handout (its test modules, the
+    submission's fresh package) when it ends: the next run imports them from
+    disk again, and a kernel that checks a hundred times does not keep a
+    hundred copies."""
+    before = set(sys.modules)
+    try:
+        yield
+    finally:
+        for name in set(sys.modules) - before:
+            where = getattr(sys.modules.get(name), "__file__", None) or ""
+            ours = bool(where) and Path(where).resolve().is_relative_to(folder.resolve())
+            if ours or name.startswith(PREFIX):  # a folder's package may have no file
+                del sys.modules[name]
 
 
 @contextlib.contextmanager

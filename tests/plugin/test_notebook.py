@@ -130,3 +130,9 @@ def test_a_real_notebook_runs_check_in_a_kernel(handout):
     assert "Task 1.1" in card[0]["data"]["text/html"]
     assert "transposed" in card[0]["data"]["text/plain"]
     assert "<table" in board[0]["data"]["text/html"]
+
+
+def test_tests_that_cannot_be_collected_are_a_one_line_error(handout):
+    (handout / "tests" / "test_homework.py").write_text("def test_(:\n")
+    with pytest.raises(CheckError, match=r"could not run the tests .*run pytest in "):
+        check("1.2")
