@@ -4,6 +4,7 @@ files of a grader installed from a wheel. Built once per process."""
 
 from __future__ import annotations
 
+import atexit
 import base64
 import csv
 import functools
@@ -33,6 +34,7 @@ def grader_wheel() -> Path:
     """A wheel of the grader that runs this code (cached for the process)."""
     home = Path(__file__).resolve().parents[2]  # the folder holding grader/
     folder = Path(tempfile.mkdtemp(prefix="grader-wheel-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # kept while the process runs
     if _is_source(home):
         return _build(home, folder)
     infos = sorted(home.glob(f"{DIST}-*.dist-info"))
