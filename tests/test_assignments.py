@@ -98,6 +98,7 @@ def test_handout_has_no_solution_and_passes_with_the_reference_pasted_in(assignm
         "pytest.ini",
         "INSTALL.md",
         "requirements.txt",
+        *(wheel.name for wheel in handout.glob("backprop_grader-*.whl")),  # to install from
     }
     assert "hidden" not in names and "reference" not in names
     assert not any(p.suffix == ".py" and p.parent.name == "reference" for p in files)

@@ -20,7 +20,7 @@ ALLOWED = {
     "plugin": {"gradcheck", "results", "sandbox", "course", "report"},
     "batch": {"gradcheck", "results", "sandbox", "course", "report"},
 }
-TOP = {"__init__.py", "__main__.py", "cli.py"}
+TOP = {"__init__.py", "__main__.py", "cli.py", "notebook.py"}
 
 
 def module_name(path: Path) -> str:

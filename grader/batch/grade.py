@@ -149,7 +149,9 @@ def _pool(arguments: list[tuple[Any, ...]], workers: int) -> Iterator[Row]:
         for args in arguments:
             yield grade_job(*args)
         return
-    context = multiprocessing.get_context("fork")
+    # workers start from a fork server of their own: the coordinator may run threads
+    # (the progress display), and forking a threaded process is unsafe
+    context = multiprocessing.get_context("forkserver")
     with context.Pool(workers, initializer=worker_init, maxtasksperchild=50) as pool:
         yield from pool.imap_unordered(grade_star, arguments)
 

@@ -8,18 +8,35 @@ import shutil
 from pathlib import Path
 
 from grader.course import templates
+from grader.course.wheel import WheelError, grader_wheel
 
 INSTALL = """# Installing the grader
 
-This homework is graded by backprop-grader, a pytest plugin.
+This homework is graded by backprop-grader, a pytest plugin. Its wheel is in
+this folder; pip takes numpy and the rest from the package index. With Python
+3.10 to 3.13, in this folder:
 
-    python3 -m venv .venv && . .venv/bin/activate
-    pip install backprop-grader        # or: pip install /path/to/backprop-grader
+    {command}
+
+On Windows, activate with `.venv\\Scripts\\activate` instead of
+`. .venv/bin/activate`. Working in Jupyter? Install the `notebook` extra, which
+brings JupyterLab and a kernel for this environment:
+
+    pip install "./{wheel}[notebook]"
 
 Then run `pytest` in this folder. Every task starts as "not attempted"; fill in
-each blank (it raises NotImplementedError naming its task, e.g. "Task 1.1"), run
-`pytest` again, and open `report.html` for the details of what is still wrong.
+each blank (it raises NotImplementedError naming its task, e.g. "Task 1.1"),
+run `pytest` again, and open `report.html` for the details of what is still
+wrong. In a notebook, `from grader.notebook import check` and `check("1.2")`
+check one task, `check()` all of them (see README.md).
 """
+
+
+def install_command(wheel: str, requirements: bool) -> str:
+    """The one command of INSTALL.md: a virtual environment, the grader's wheel
+    from the handout, the homework's own requirements from the package index."""
+    extra = " -r requirements.txt" if requirements else ""
+    return f"python3 -m venv .venv && . .venv/bin/activate && pip install ./{wheel}{extra}"
 
 
 class ReleaseError(Exception):
@@ -56,8 +73,17 @@ def leaks(handout: Path, reference: Path) -> list[str]:
     return found
 
 
-def release(name: str, out: Path, assignments: Path, reference: Path, force: bool) -> list[Path]:
-    """Write the handout of assignment ``name`` into ``out``."""
+def release(
+    name: str,
+    out: Path,
+    assignments: Path,
+    reference: Path,
+    force: bool,
+    *,
+    wheel: Path | None = None,
+) -> list[Path]:
+    """Write the handout of assignment ``name`` into ``out``, with the grader's
+    wheel (``wheel``, or one made from the running grader) to install from."""
     source = assignments / name
     if not (source / "tests").is_dir():
         known = sorted(p.name for p in assignments.iterdir() if (p / "tests").is_dir())
@@ -78,13 +104,14 @@ def release(name: str, out: Path, assignments: Path, reference: Path, force: boo
     for extra in ("README.md", "pytest.ini", "requirements.txt"):
         if (source / extra).exists():
             shutil.copy2(source / extra, out / extra)
-    install = INSTALL
-    if (source / "requirements.txt").exists():
-        install += (
-            "\nThis homework also needs the packages in `requirements.txt`:\n\n"
-            "    pip install -r requirements.txt\n"
-        )
-    (out / "INSTALL.md").write_text(install)
+    try:
+        built = wheel if wheel is not None else grader_wheel()
+    except WheelError as exc:
+        shutil.rmtree(out)
+        raise ReleaseError(str(exc)) from None
+    shutil.copy2(built, out / built.name)
+    command = install_command(built.name, (source / "requirements.txt").exists())
+    (out / "INSTALL.md").write_text(INSTALL.format(command=command, wheel=built.name))
     leaked = leaks(out, reference / name)
     if leaked:
         shutil.rmtree(out)

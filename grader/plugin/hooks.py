@@ -21,8 +21,10 @@ from grader.gradcheck.failure import GradientCheckFailed, NotAttempted
 from grader.gradcheck.metrics import Tolerance
 from grader.gradcheck.result import Status
 from grader.gradcheck.tracebacks import ProcessEnded, RaisedElsewhere, describe, student_frames
+from grader.plugin import coverage, handout
 from grader.plugin.checker import Checker, Subject
-from grader.plugin.scoreboard import scoreboard
+from grader.plugin.compact import Compact, wanted
+from grader.plugin.scoreboard import render, wrap
 from grader.plugin.student import Student, SubmissionError
 from grader.results import gradescope
 from grader.results import session as sessions
@@ -63,6 +65,9 @@ class State:
     outcomes: dict[str, TestOutcome] = field(default_factory=dict)
     students: dict[Path, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
+    # every graded test the collected test files hold, selected or not: node id -> task
+    known: dict[str, str] = field(default_factory=dict)
+    unread: set[str] = field(default_factory=set)  # test files whose tests were not collected
 
 
 STATE = pytest.StashKey[State]()
@@ -105,6 +110,8 @@ def pytest_configure(config: pytest.Config) -> None:
             "or .py file with --grader-submission PATH"
         )
     config.pluginmanager.register(Collector(config), "backprop-grader-collector")
+    if _asked(config) and wanted(config):
+        config.pluginmanager.register(Compact(config, RECORD), "backprop-grader-compact")
 
 
 def _asked(config: pytest.Config) -> bool:
@@ -116,10 +123,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     tol = Tolerance()
     path = submission_path(config)
-    where = str(path) if path else "the folder next to each test"
+    where = _shown(path, Path(config.invocation_params.dir)) if path else "each test's folder"
     lines = [
         f"backprop-grader: seed {seed_of(config)}, rtol {tol.rtol:g}, atol {tol.atol:g}, "
-        f"projection screen {tol.screen:g} (float32: Tolerance.for_dtype)",
+        f"projection screen {tol.screen:g}",
         f"backprop-grader: grading {where}",
     ]
     if option(config, "reference") is not None:  # grading mode: say what confinement is missing
@@ -127,7 +134,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
         notes = isolation(sandboxed(config)).notes
         lines += [f"backprop-grader: warning: {note}" for note in notes]
-    return lines
+    width = config.get_terminal_writer().fullwidth
+    return [part for line in lines for part in wrap(line, width)]
+
+
+def _shown(path: Path, start: Path) -> str:
+    """A path as the student finds it: relative to where pytest started, when below it."""
+    return str(path.relative_to(start)) if start in path.parents else str(path)
 
 
 def sandboxed(config: pytest.Config) -> bool:
@@ -225,6 +238,45 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """Note every graded test of each test file before -k, --lf,
+    --grader-tasks or test ids on the command line choose among them (the
+    innermost wrapper: --lf filters a file's tests on the way out)."""
+    report = yield
+    state = collector.config.stash.get(STATE, None)
+    if state is None:
+        return report
+    for node in report.result:
+        if isinstance(node, pytest.Item):
+            marker = node.get_closest_marker("task")
+            if marker is not None and marker.args:
+                state.known[node.nodeid] = str(marker.args[0])
+    if isinstance(collector, pytest.File) and report.passed and not report.result:
+        state.unread.add(collector.nodeid)  # --lf skipped the whole file (or it has no test)
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands its known tests to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        state = session.config.stash[STATE]
+        output[RECORD] = {"known": state.known, "unread": sorted(state.unread)}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """The controller of an xdist run gathers the workers' known tests."""
+    sent = getattr(node, "workeroutput", {}).get(RECORD)
+    if isinstance(sent, dict):
+        state = node.config.stash[STATE]
+        state.known.update({str(k): str(v) for k, v in sent["known"].items()})
+        state.unread.update(str(f) for f in sent["unread"])
+
+
 def _graded(item: pytest.Item) -> bool:
     return item.get_closest_marker("task") is not None or CHECKER in item.stash
 
@@ -301,10 +353,13 @@ def pytest_runtest_makereport(
     task, task_name, points, hidden = _task_of(item)
     checker = item.stash.get(CHECKER, None)
     status, message, short = _outcome(item, report, call)
-    if short is not None:
-        report.longrepr = short
-    checks = [r.to_dict(error_maps=True) for r in checker.results] if checker else []
     handle = item.stash.get(STUDENT, None)
+    if isinstance(handle, Student):  # the student's module names, never our internal ones
+        message = handle.in_own_words(message)
+        short = handle.in_own_words(short) if short is not None else None
+    if short is not None and item.config.getoption("tbstyle", "auto") == "auto":
+        report.longrepr = short  # --tb=... asks for pytest's own traceback
+    checks = [r.to_dict(error_maps=True) for r in checker.results] if checker else []
     sandbox = vars(handle).get("sandbox") if handle is not None else None
     sandboxed = sandbox.output_since() if sandbox is not None else ("", "")
     outcome = TestOutcome(
@@ -354,18 +409,31 @@ class Collector:
                 outcome = TestOutcome.from_dict(value)
                 state.outcomes[outcome.nodeid] = outcome
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
         if hasattr(self.config, "workerinput"):
             return
-        results = self._results()
+        results = self.session()
         if results is None:
+            if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+                self._where_to_run(terminalreporter)
             return
         title = "backprop-grader" + (f": {results['assignment']}" if results["assignment"] else "")
         terminalreporter.write_sep("=", title)
-        for line in scoreboard(results):
-            terminalreporter.write_line(line)
+        writer = self.config.get_terminal_writer()
+        terminalreporter.write_line(render(results, width=writer.fullwidth, color=writer.hasmarkup))
         for path in self._write(results):
-            terminalreporter.write_line(f"wrote {path}")
+            started = Path(self.config.invocation_params.dir)
+            terminalreporter.write_line(f"wrote {_shown(Path(path), started)}")
+
+    def _where_to_run(self, terminalreporter: Any) -> None:
+        """No test here, in a folder of a handout: say where the tests are."""
+        started = Path(self.config.invocation_params.dir)
+        found = handout.find(started)
+        if found is None or not _asked(self.config):
+            return
+        width = self.config.get_terminal_writer().fullwidth
+        for line in wrap(found.hint(started), width):
+            terminalreporter.write_line(line, yellow=True, bold=True)
 
     def pytest_sessionfinish(self) -> None:
         """Without a terminal (batch grading), still write the files."""
@@ -373,11 +441,12 @@ class Collector:
             "terminalreporter"
         ):
             return
-        results = self._results()
+        results = self.session()
         if results is not None:
             self._write(results)
 
-    def _results(self) -> dict[str, Any] | None:
+    def session(self) -> dict[str, Any] | None:
+        """The graded session (built once, at the end of the run)."""
         if self.results is None:
             self.results = _session(self.config)
         return self.results
@@ -387,6 +456,13 @@ class Collector:
             return []
         self.written = True
         return _write_outputs(self.config, results)
+
+
+def session_results(config: pytest.Config) -> dict[str, Any] | None:
+    """The graded session of a finished run (what the scoreboard shows), or
+    None when no graded test ran."""
+    plugin = config.pluginmanager.get_plugin("backprop-grader-collector")
+    return plugin.session() if isinstance(plugin, Collector) else None
 
 
 def _session(config: pytest.Config) -> dict[str, Any] | None:
@@ -400,31 +476,35 @@ def _session(config: pytest.Config) -> dict[str, Any] | None:
         where = str(given)
     else:
         where = str(next(iter(state.students))) if state.students else str(config.rootpath)
-    return sessions.build(
+    results = sessions.build(
         state.outcomes.values(),
         submission=where,
         assignment=option(config, "assignment"),
         seed=seed_of(config),
         execution_time=time.perf_counter() - state.started,
     )
+    ran = [(o.nodeid, o.task) for o in state.outcomes.values()]
+    why = coverage.reasons(config, option(config, "tasks"))
+    unread = len(state.unread) if config.getoption("lf", False) else 0
+    results["coverage"] = coverage.measure(state.known, ran, why, unread).to_dict()
+    return results
 
 
 def _write_outputs(config: pytest.Config, results: dict[str, Any]) -> list[str]:
     written = []
-    json_path = option(config, "json")
+    json_path = output_path(config, "json")
     if json_path:
-        path = Path(json_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, json.dumps(gradescope.results_json(results), indent=2, allow_nan=False))
-        written.append(str(path))
-    report_path = option(config, "report")
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(gradescope.results_json(results), indent=2, allow_nan=False)
+        _atomic_write(json_path, text)
+        written.append(str(json_path))
+    report_path = output_path(config, "report")
     if report_path:
         from grader.report import render_report
 
-        path = Path(report_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, render_report(results))
-        written.append(str(path))
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(report_path, render_report(results))
+        written.append(str(report_path))
     staff_path = option(config, "staff")
     if staff_path:
         from grader.report import render_report
@@ -434,6 +514,20 @@ def _write_outputs(config: pytest.Config, results: dict[str, Any]) -> list[str]:
         _atomic_write(path, render_report(results, show_hidden=True))
         written.append(str(path))
     return written
+
+
+def output_path(config: pytest.Config, name: str) -> Path | None:
+    """--grader-NAME relative to where pytest was started; the ini key relative
+    to the ini file, so report.html lands next to the handout's pytest.ini
+    from whatever folder pytest is started."""
+    cli = config.getoption(f"grader_{name}")
+    if cli is not None:
+        return (Path(config.invocation_params.dir) / str(cli)) if str(cli) else None
+    ini = config.getini(f"grader_{name}")
+    if not ini:
+        return None
+    base = config.inipath.parent if config.inipath else config.rootpath
+    return Path(base) / str(ini)
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -7,12 +7,21 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import itertools
+import os
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from grader.gradcheck.tracebacks import student_frame
+
 _counter = itertools.count()
+PREFIX = "_submission_"  # the start of the fresh package name each submission is imported as
+_INTERNAL = [
+    (re.compile(re.escape(PREFIX) + r"\d+\.(\w+)"), r"\1"),  # a module of a folder
+    (re.compile(re.escape(PREFIX) + r"\d+_(\w+)"), r"\1"),  # a single-file submission
+]
 
 
 class SubmissionError(Exception):
@@ -57,18 +66,54 @@ class Student:
                 f"the submission has no module {name}.py in {self.path}; "
                 f"it has {', '.join(self.module_names()) or 'no modules'}"
             )
-        if self.path.is_file():
-            module = _load_file(self.path, f"_submission_{next(_counter)}_{name}")
-        else:
-            module = importlib.import_module(f"{self._package_name()}.{name}")
+        try:
+            if self.path.is_file():
+                module = _load_file(self.path, f"{PREFIX}{next(_counter)}_{name}")
+            else:
+                module = importlib.import_module(f"{self._package_name()}.{name}")
+        except SubmissionError:
+            raise
+        except Exception as exc:  # the student's module does not import: say where, in their words
+            raise SubmissionError(self.import_failure(exc, name)) from None
         self._modules[name] = module
         return module
+
+    def in_own_words(self, text: str) -> str:
+        """``text`` with the names we import the submission under replaced by
+        the student's: ``_submission_0.losses`` reads ``losses``."""
+        for pattern, replacement in _INTERNAL:
+            text = pattern.sub(replacement, text)
+        return re.sub(re.escape(PREFIX) + r"\d+", self.path.name, text)
+
+    def import_failure(self, exc: Exception, name: str) -> str:
+        """One line: which of the student's files and lines failed to import, and why."""
+        if isinstance(exc, SyntaxError):  # the location is the error's own, not a frame
+            where = f"{os.path.basename(exc.filename or name + '.py')}:{exc.lineno or 0}"
+            code = (exc.text or "").strip()
+            text = f"{where}: {type(exc).__name__}: {exc.msg}"
+            return f"{text}: `{code}`" if code else text
+        frame = student_frame(exc, None, self.path if self.path.is_dir() else self.path.parent)
+        where = f"{os.path.basename(frame.filename)}:{frame.line}" if frame else f"{name}.py"
+        code = f": `{frame.code}`" if frame is not None and frame.code else ""
+        missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+        if missing:
+            own = self.in_own_words(missing)
+            if own != missing:  # one of the submission's own modules
+                have = ", ".join(m + ".py" for m in self.module_names()) or "no modules"
+                return (
+                    f"{where} imports {own}, but the submission has no {own}.py "
+                    f"(it has {have}){code}"
+                )
+            return f"{where} imports {missing}, which is not installed{code}"
+        detail = self.in_own_words(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+        text = f"{where}: {type(exc).__name__}" + (f": {detail}" if detail else "")
+        return f"{text}, while importing {name}.py{code}"
 
     def _package_name(self) -> str:
         """Import the folder as a fresh package, so its relative imports work
         and two submissions never share a module."""
         if self._package is None:
-            name = f"_submission_{next(_counter)}"
+            name = f"{PREFIX}{next(_counter)}"
             init = self.path / "__init__.py"
             if init.exists():
                 spec = importlib.util.spec_from_file_location(

@@ -87,6 +87,7 @@ class Page:
     tasks: list[TaskView]  # every task of the table, with its tests
     show_hidden: bool
     hidden: int
+    partial: str = ""  # a run of only some tasks: says so, and the page shows no total
 
 
 def page(results: Mapping[str, Any], *, show_hidden: bool) -> Page:
@@ -126,7 +127,21 @@ def page(results: Mapping[str, Any], *, show_hidden: bool) -> Page:
         tasks=tasks,
         show_hidden=show_hidden,
         hidden=sum(t.hidden for t in tests),
+        partial=_partial(data.get("coverage")),
     )
+
+
+def _partial(value: object) -> str:
+    """ "This run covered 1 of 15 tasks (-k softmax)." for a partial run, else ""."""
+    coverage = coerce.mapping(value)
+    ran, total = coerce.integer(coverage.get("ran")), coerce.integer(coverage.get("total"))
+    skipped = coerce.integer(coverage.get("skipped_files")) or 0
+    if ran is None or total is None or (ran >= total and not skipped):
+        return ""
+    reasons = [coerce.line(r, 120) for r in coerce.items(coverage.get("reasons"))]
+    why = f" ({', '.join(r for r in reasons if r)})" if any(reasons) else ""
+    least = "at least " if skipped else ""
+    return f"This run covered {ran} of {least}{total} task{'' if total == 1 else 's'}{why}."
 
 
 def _date(value: object) -> tuple[str, str]:
