@@ -219,9 +219,8 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _gradescope(args: argparse.Namespace) -> int:
-    import tempfile
-
     from grader.course import gradescope
+    from grader.course.wheel import WheelError, grader_wheel
 
     for flag, ok in (
         ("--timeout", args.timeout > 0),
@@ -241,14 +240,9 @@ def _gradescope(args: argparse.Namespace) -> int:
     out = Path(args.out)
     try:
         gradescope.course_files(Path(args.course), args.assignment)  # a slip stops us before pip
-        with tempfile.TemporaryDirectory(prefix="grader-gradescope-") as scratch:
-            wheel = (
-                Path(args.wheel)
-                if args.wheel
-                else gradescope.build_wheel(gradescope.project_source(), Path(scratch))
-            )
-            names = gradescope.write_zip(out, Path(args.course), settings, wheel)
-    except gradescope.PackageError as exc:
+        wheel = Path(args.wheel) if args.wheel else grader_wheel()
+        names = gradescope.write_zip(out, Path(args.course), settings, wheel)
+    except (gradescope.PackageError, WheelError) as exc:
         print(f"grader gradescope: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

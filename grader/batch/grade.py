@@ -149,9 +149,10 @@ def _pool(arguments: list[tuple[Any, ...]], workers: int) -> Iterator[Row]:
         for args in arguments:
             yield grade_job(*args)
         return
-    # workers start from a fork server of their own: the coordinator may run threads
-    # (the progress display), and forking a threaded process is unsafe
-    context = multiprocessing.get_context("forkserver")
+    # spawned, not forked: the coordinator may run threads (the progress display),
+    # and forking a threaded process is unsafe; and a spawned worker's parent is
+    # the coordinator, whose death (kill -9 included) it follows (worker_init)
+    context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=worker_init, maxtasksperchild=50) as pool:
         yield from pool.imap_unordered(grade_star, arguments)
 

@@ -12,7 +12,8 @@ submission in a fresh container, with the student's files in
   the submission exactly as ``grader grade`` does;
 - ``autograder.json``: the ``Settings`` (assignment, hidden tests'
   visibility, output format, budgets);
-- the grader's wheel, built from the installed project's source;
+- the grader's wheel (``grader.course.wheel``: built from the source checkout, or
+  packed again from an installed wheel);
 - ``course/``: the assignment's template, public and hidden tests,
   ``pytest.ini`` and its reference (this zip goes to Gradescope, never to
   students).
@@ -25,15 +26,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, fields
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from grader.course import templates
 
@@ -44,10 +40,6 @@ SETTINGS = "autograder.json"
 COURSE = "course"
 SCRIPTS = ("setup.sh", "run_autograder")
 DISTRIBUTION = "backprop-grader"
-# what a copy of the project needs to build the wheel (the rest stays behind)
-NOT_BUILT = (".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
-             ".mypy_cache", ".ruff_cache", ".pytest_cache", "tests", "bench", "reference",
-             "assignments", "submissions")  # fmt: skip
 
 
 class PackageError(Exception):
@@ -158,45 +150,6 @@ def course_files(root: Path, assignment: str) -> dict[str, Path]:
                 continue
             found[f"{COURSE}/{relative.as_posix()}"] = path
     return found
-
-
-def project_source() -> Path:
-    """The source folder of the installed grader (to build its wheel from)."""
-    try:
-        text = metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
-    except metadata.PackageNotFoundError:
-        text = None
-    if text:
-        url = urlparse(json.loads(text).get("url", ""))
-        if url.scheme == "file" and (Path(unquote(url.path)) / "pyproject.toml").is_file():
-            return Path(unquote(url.path))
-    here = Path(__file__).resolve().parents[2]
-    if (here / "pyproject.toml").is_file() and (here / "grader").is_dir():
-        return here
-    raise PackageError(
-        "cannot find the grader's source to build its wheel (it was installed from an index); "
-        "pass --wheel with a backprop_grader-*.whl file"
-    )
-
-
-def build_wheel(source: Path, dest: Path) -> Path:
-    """``pip wheel --no-deps`` of a copy of ``source`` (a build in place would
-    leave build/ in the checkout, and two builds there race)."""
-    with tempfile.TemporaryDirectory(prefix="grader-wheel-") as scratch:
-        copy = Path(scratch) / "src"
-        shutil.copytree(source, copy, ignore=shutil.ignore_patterns(*NOT_BUILT))
-        command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dest)]
-        done = subprocess.run(
-            [*command, str(copy)], capture_output=True, text=True, timeout=600, check=False
-        )
-    wheels = sorted(dest.glob("backprop_grader-*.whl"))
-    if done.returncode != 0 or not wheels:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise PackageError(
-            f"pip could not build the grader's wheel from {source}: {' / '.join(tail)}; "
-            "pass --wheel with a backprop_grader-*.whl file"
-        )
-    return wheels[-1]
 
 
 def script(name: str, wheel: str, user: str) -> str:

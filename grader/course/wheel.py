@@ -10,6 +10,7 @@ import csv
 import functools
 import hashlib
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -34,7 +35,7 @@ def grader_wheel() -> Path:
     """A wheel of the grader that runs this code (cached for the process)."""
     home = Path(__file__).resolve().parents[2]  # the folder holding grader/
     folder = Path(tempfile.mkdtemp(prefix="grader-wheel-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # kept while the process runs
+    atexit.register(_remove, folder, os.getpid())  # kept while the process runs
     if _is_source(home):
         return _build(home, folder)
     infos = sorted(home.glob(f"{DIST}-*.dist-info"))
@@ -44,6 +45,13 @@ def grader_wheel() -> Path:
         f"cannot make the grader's wheel: {home} is neither its source checkout nor a "
         "site-packages folder with its .dist-info; install the grader with pip first"
     )
+
+
+def _remove(folder: Path, owner: int) -> None:
+    """Only by the process that made it: a forked child that exits must not
+    take its parent's wheel away."""
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _is_source(root: Path) -> bool:
