@@ -83,9 +83,10 @@ def test_backward_saturated_tanh_and_large_logits(student, checker):
 @pytest.mark.task("3.1", points=1, name="backward", hidden=True)
 def test_backward_tanh_step_saturated(student, checker):
     net = student.net
-    n, h = 6, 4
-    y = checker.rng.integers(0, h, n)
-    onehot = np.eye(h)[y]
+    n, h, c = 6, 4, 5  # W2 = [I | 0] is (h, c): nothing square where a transpose could hide
+    y = checker.rng.integers(0, c, n)
+    onehot = np.eye(c)[y]
+    w2 = np.hstack([np.eye(h), np.zeros((h, c - h))])
 
     def forward(x):
         a1 = np.tanh(x)
@@ -93,8 +94,9 @@ def test_backward_tanh_step_saturated(student, checker):
 
     def backward(dout, cache):
         x, a1 = cache
-        model = {"W1": x, "b1": np.zeros((1, h)), "W2": np.eye(h), "b2": np.zeros((1, h))}
-        return net.backward(model, dout + onehot, (np.eye(n), a1), y, reg_lambda=0.0)["W1"]
+        model = {"W1": x, "b1": np.zeros((1, h)), "W2": w2.copy(), "b2": np.zeros((1, c))}
+        probs = np.hstack([dout, np.zeros((n, c - h))]) + onehot
+        return net.backward(model, probs, (np.eye(n), a1), y, reg_lambda=0.0)["W1"]
 
     x = random_array((n, h), checker.rng, scale=3.0)
     checker.layer(forward, backward, {"x": x}, kind="tanh", name="backward")

@@ -58,14 +58,17 @@ def clear_of_relu_kinks(params: dict, X: np.ndarray) -> bool:
 
 @pytest.mark.task("3.1", points=1, name="backward")
 def test_backward_tanh_step(student, checker):
-    """The tanh step alone: with X = I, W2 = I, reg_lambda = 0 and probs chosen
-    so that delta3 = dout, the dW1 that backward returns is exactly delta2, the
-    gradient with respect to the pre-activation x = z1, so a wrong tanh
-    derivative gets its name (the messages call your dW1 dx, and a1 = tanh(z1) out)."""
+    """The tanh step alone: with X = I, W2 = [I | 0] (h hidden units into c != h
+    classes, so no shape is square where a transpose could hide), reg_lambda = 0
+    and probs chosen so that delta3 = [dout | 0], the dW1 that backward returns
+    is exactly delta2, the gradient with respect to the pre-activation x = z1,
+    so a wrong tanh derivative gets its name (the messages call your dW1 dx, and
+    a1 = tanh(z1) out)."""
     net = student.net
-    n, h = 5, 3  # X = I makes the input dimension n; W2 = I makes the classes h
-    y = checker.rng.integers(0, h, n)
-    onehot = np.eye(h)[y]
+    n, h, c = 5, 3, 4  # X = I makes the input dimension n; W2 = [I | 0] is (h, c)
+    y = checker.rng.integers(0, c, n)
+    onehot = np.eye(c)[y]
+    w2 = np.hstack([np.eye(h), np.zeros((h, c - h))])
 
     def forward(x):
         a1 = np.tanh(x)
@@ -73,8 +76,9 @@ def test_backward_tanh_step(student, checker):
 
     def backward(dout, cache):
         x, a1 = cache
-        model = {"W1": x, "b1": np.zeros((1, h)), "W2": np.eye(h), "b2": np.zeros((1, h))}
-        grads = net.backward(model, dout + onehot, (np.eye(n), a1), y, reg_lambda=0.0)
+        model = {"W1": x, "b1": np.zeros((1, h)), "W2": w2.copy(), "b2": np.zeros((1, c))}
+        probs = np.hstack([dout, np.zeros((n, c - h))]) + onehot
+        grads = net.backward(model, probs, (np.eye(n), a1), y, reg_lambda=0.0)
         return grads["W1"]
 
     x = random_array((n, h), checker.rng, scale=1.5)

@@ -88,11 +88,15 @@ def test_scores_backward_relu_step_at_the_kink(student, checker):
     x[0, :3] = 0.0
     x[4, 5] = 0.0
 
+    k = h + 3  # W2 = [I | 0] is (h, k): nothing square where a transpose could hide
+    w2 = np.hstack([np.eye(h), np.zeros((h, k - h))])
+
     def forward(x):
         hidden = np.maximum(0, x)
-        return hidden, (np.eye(n), hidden, np.eye(h))
+        return hidden, (np.eye(n), hidden, w2.copy())
 
-    def backward(dscores, cache):
+    def backward(dout, cache):
+        dscores = np.hstack([dout, np.zeros((n, k - h))])
         return net.scores_backward(dscores, cache)["W"]
 
     checker.layer(forward, backward, {"x": x}, kind="relu", name="scores_backward")

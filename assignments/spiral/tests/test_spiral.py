@@ -52,16 +52,21 @@ def test_softmax_loss_backward(student, checker):
 
 @pytest.mark.task("2.2", points=1, name="scores_backward")
 def test_scores_backward_relu_step(student, checker):
-    """The ReLU step alone: with X = I and W2 = I, the dW that scores_backward
-    returns is exactly dhidden after the mask, the gradient with respect to the
-    ReLU's input x, so a wrong mask gets its name (the messages call your dW dx)."""
+    """The ReLU step alone: with X = I and W2 = [I | 0] (H hidden units into
+    K != H classes, so no shape is square where a transpose could hide) and
+    dscores = [dout | 0], the dW that scores_backward returns is exactly dhidden
+    after the mask, the gradient with respect to the ReLU's input x, so a wrong
+    mask gets its name (the messages call your dW dx)."""
     net = student.net
+    classes = H + 2
+    w2 = np.hstack([np.eye(H), np.zeros((H, classes - H))])
 
     def forward(x):
         hidden = np.maximum(0, x)
-        return hidden, (np.eye(N), hidden, np.eye(H))
+        return hidden, (np.eye(N), hidden, w2.copy())
 
-    def backward(dscores, cache):
+    def backward(dout, cache):
+        dscores = np.hstack([dout, np.zeros((N, classes - H))])
         return net.scores_backward(dscores, cache)["W"]
 
     x = random_array((N, H), checker.rng, kinks=(0.0,))
