@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -72,8 +72,7 @@ def run(
     skipped = len(jobs) - len(todo)
     if skipped:
         log(f"resuming: {skipped} submissions already graded (use --force to regrade)")
-    work_root = Path(tempfile.mkdtemp(prefix="grader-work-"))
-    work_root.chmod(0o711)
+    work_root = scratch_folder(out)
     arguments = [(job, course, out, work_root, options) for job in todo]
     rows = {j.id: done[j.id] for j in jobs if j.id in done and j not in todo}
     try:
@@ -119,6 +118,22 @@ def _check_out(out: Path, assignment: str) -> None:
             f"--out {printable(out)} holds grades of {', '.join(others)}; choose another --out "
             f"for {assignment}"
         )
+
+
+WORK_PREFIX = ".work-"  # submissions laid out for grading, inside --out (a dot: never an id)
+
+
+def scratch_folder(out: Path) -> Path:
+    """A scratch folder inside ``out``, so that a batch killed with kill -9
+    leaves nothing outside it; those of batches that are gone are removed."""
+    for stale in out.glob(f"{WORK_PREFIX}*"):
+        owner = stale.name[len(WORK_PREFIX) :]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            shutil.rmtree(stale, ignore_errors=True)
+    root = out / f"{WORK_PREFIX}{os.getpid()}"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(mode=0o711)
+    return root
 
 
 def _preflight(options: Options) -> None:

@@ -51,7 +51,11 @@ class Sandbox:
         self.pid: int | None = None
         self._code: int | None = None
         self.died: str | None = None
-        self._logs = Path(tempfile.mkdtemp(prefix="grader-logs-"))
+        # beside the work folder (in a batch: inside --out, so a killed batch
+        # leaves nothing elsewhere)
+        self._logs = Path(
+            tempfile.mkdtemp(prefix=f".{self.workdir.name}.logs-", dir=self.workdir.parent)
+        )
         weakref.finalize(self, shutil.rmtree, self._logs, True)  # if never closed
         self._offsets: dict[str, int] = {}
         self._waited = 0.0  # seconds spent waiting for its replies, all calls

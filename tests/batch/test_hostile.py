@@ -461,3 +461,10 @@ def test_nothing_of_a_submission_survives_a_kill_9_of_the_batch(tmp_path):
     while survivors("grader-kill9-daemon") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not survivors("grader-kill9-daemon")
+    # what the killed batch could not clean up is inside --out, and the next run removes it
+    from grader.batch.grade import WORK_PREFIX, scratch_folder
+
+    left = list((tmp_path / "out").glob(f"{WORK_PREFIX}*"))
+    assert [p.name for p in left] == [f"{WORK_PREFIX}{batch.pid}"]
+    fresh = scratch_folder(tmp_path / "out")
+    assert not left[0].exists() and fresh.exists()
