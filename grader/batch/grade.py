@@ -147,7 +147,7 @@ def _preflight(options: Options) -> None:
     try:
         ForkServer(Setup.of(limits, options.sandbox, options.run_as)).close()
     except (ForkServerError, OSError) as exc:
-        raise BatchError(f"grader grade: {exc}") from None
+        raise BatchError(str(exc)) from None
 
 
 def _contains(outer: Path, inner: Path) -> bool:

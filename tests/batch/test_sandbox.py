@@ -236,3 +236,22 @@ def test_without_a_jail_as_root_it_runs_as_the_given_user_in_a_fresh_folder(fold
     finally:
         box.close()
     assert not Path(cwd).exists()
+
+
+def test_without_bubblewrap_grader_grade_stops_with_one_line_saying_how_to_install_it(tmp_path):
+    import subprocess
+
+    bin_dir = tmp_path / "bin"  # a PATH without bwrap
+    bin_dir.mkdir()
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "grade",
+         str(root / "examples/submissions/layers/correct"), "-a", "layers",
+         "--course", str(root), "--out", str(tmp_path / "out")],
+        env={**os.environ, "PATH": str(bin_dir)}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("grader grade: bubblewrap (bwrap) is not")
+    assert "apt-get install bubblewrap" in lines[0] and "--no-sandbox" in lines[0]
+    assert not (tmp_path / "out").exists()
