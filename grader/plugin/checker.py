@@ -73,10 +73,7 @@ class Checker:
         **options: Any,
     ) -> CheckResult:
         """``check_layer`` with the course's seed; fails the test if wrong."""
-        options.setdefault("explainer", self._explainer(backward))
-        options.setdefault("seed", self.seed)
-        options.setdefault("tolerance", self.tolerance)
-        options.setdefault("source", self.source)
+        options = self._options(backward, options)
         return self._settle(check_layer(forward, backward, inputs, **options))
 
     def loss(
@@ -87,11 +84,18 @@ class Checker:
         **options: Any,
     ) -> CheckResult:
         """``check_loss`` with the course's seed; fails the test if wrong."""
-        options.setdefault("explainer", self._explainer(backward))
-        options.setdefault("seed", self.seed)
-        options.setdefault("tolerance", self.tolerance)
-        options.setdefault("source", self.source)
+        options = self._options(backward, options)
         return self._settle(check_loss(forward, backward, inputs, **options))
+
+    def _options(self, backward: Callable[..., object], given: dict[str, Any]) -> dict[str, Any]:
+        """The test's options over the course's: explainer, seed, tolerance, source."""
+        return {
+            "explainer": self._explainer(backward),
+            "seed": self.seed,
+            "tolerance": self.tolerance,
+            "source": self.source,
+            **given,
+        }
 
     def function(
         self,
@@ -106,11 +110,7 @@ class Checker:
         ``layers`` (output layer first) lets a failing network name the first
         layer whose own backward is wrong, so one bug does not read as five.
         """
-        options.setdefault("explainer", self._explainer(gradient))
-        options.setdefault("seed", self.seed)
-        options.setdefault("tolerance", self.tolerance)
-        options.setdefault("source", self.source)
-        options.setdefault("budget", Budget())
+        options = {"budget": Budget(), **self._options(gradient, options)}
         result = check_function(loss, gradient, params, **options)
         cascade = result.diagnosis is not None and result.diagnosis.code is Code.CASCADE
         if layers is not None and result.status is Status.FAILED and not cascade:
