@@ -60,7 +60,7 @@ class Sandbox:
         self._offsets: dict[str, int] = {}
         self._waited = 0.0  # seconds spent waiting for its replies, all calls
         self._replies = 0
-        self._cpu_base = 0.0
+        self._cpu_base: float | None = None
         self._next_cgroup_check = 0.0
 
     def start(self) -> None:
@@ -74,7 +74,8 @@ class Sandbox:
         try:
             self._server = forkserver.server(self.setup)
             group = self._server.cgroup
-            self._cpu_base = group.cpu_seconds() if group else 0.0
+            if self._cpu_base is None:  # once: a restart does not renew the CPU budget
+                self._cpu_base = group.cpu_seconds() if group else 0.0
             self.pid = self._server.spawn(
                 {"limits": asdict(self.limits)}, [to_child_r, from_child_w, stdout, stderr]
             )
@@ -197,7 +198,7 @@ class Sandbox:
                 "together"
             )
         if group is not None:
-            used = group.cpu_seconds() - self._cpu_base
+            used = group.cpu_seconds() - (self._cpu_base or 0.0)
             if used > self.limits.total_cpu_seconds:
                 self._over_budget(
                     f"your code used more than {self.limits.total_cpu_seconds:g} s of CPU "
