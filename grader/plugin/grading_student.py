@@ -18,6 +18,7 @@ objects go the other way as names this side chose (``wire.Given``,
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 import importlib.machinery
@@ -32,8 +33,11 @@ import numpy as np
 
 from grader.course import templates
 from grader.gradcheck.tracebacks import RaisedElsewhere
+from grader.plugin import verified
+from grader.plugin.solutions import open_reference
 from grader.plugin.student import Module, SubmissionError
-from grader.sandbox import state, wire
+from grader.plugin.watch import Watch
+from grader.sandbox import fingerprint, state, wire
 from grader.sandbox import trace_replay as replay
 from grader.sandbox.process import Sandbox
 
@@ -97,8 +101,11 @@ class TrustedStudent:
         self._modules: dict[str, ModuleType] = {}
         self._tasks = templates.tasks(reference)
         self._names: list[str] | None = None
-        self._targets: list[str] = []
+        self._units: list[str] = []
+        self._by_target = {f"{t.module}.{t.qualname}": t for t in self._tasks}
         self._trace: replay.Trace | None = None
+        self._reservoir: verified.Reservoir | None = None
+        self._judge: Watch | None = None
         self._untraced: set[str] = set()
         # what crosses by name, names chosen here: given functions and classes
         self._given: dict[int, tuple[Any, str]] = {}
@@ -161,8 +168,9 @@ class TrustedStudent:
     def _install_drivers(self) -> None:
         """Given code that can reach a task runs traced (see ``grader.sandbox.trace_replay``)."""
         targets = {f"{t.module}.{t.qualname}" for t in self._tasks}
-        self._targets = sorted(targets)
-        for target, original in replay.drivers(self._modules, targets).items():
+        found = replay.drivers(self._modules, targets)
+        self._units = sorted(targets | set(found))
+        for target, original in found.items():
             module = self._modules[target.split(".", 1)[0]]
             if target.count(".") == 2:
                 _, cls_name, method = target.split(".")
@@ -173,46 +181,115 @@ class TrustedStudent:
             self._rebind(original, driver)
 
     def _driver(self, target: str, original: Any, method: bool) -> Any:
-        cls_name = target.rsplit(".", 1)[0]
-
         @functools.wraps(original)
         def driver(*args: Any, **kwargs: Any) -> Any:
-            if self._trace is not None or target in self._untraced:
-                return original(*args, **kwargs)
             owner, rest = (args[0], args[1:]) if method else (None, args)
-            instance = wire.Instance(cls_name, dict(vars(owner))) if method else None
-            trace = replay.Trace(self.sandbox, self._token)
-            if not trace.start(wire.request(target, rest, kwargs, instance), self._targets):
-                self._untraced.add(target)
+            trace = self._trace
+            if trace is not None:  # a unit of a traced run: its streamed reply, or run it here
+                taken, value = self._taken(target, rest, kwargs, owner)
+                return value if taken else original(*args, **kwargs)
+            if self._judge is not None or target in self._untraced:
                 return original(*args, **kwargs)
-            self._trace = trace
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self._trace = None
-                trace.finish()
-                if trace.matched < 2:  # it saved nothing: call this one directly from now on
-                    self._untraced.add(target)
+            return self._traced(target, original, owner, rest, kwargs)
 
         return driver
+
+    def _traced(
+        self, target: str, original: Any, owner: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """Run a driver's trusted code on the replies the student's process
+        streams for its copy, then check replies drawn at random
+        (``grader.plugin.verified``); if one was not what the submission's
+        code gives, run it again call by call from the arguments it started with."""
+        call = (owner, *args) if owner is not None else args
+        cls_name = target.rsplit(".", 1)[0]
+        instance = wire.Instance(cls_name, dict(vars(owner))) if owner is not None else None
+        trace = replay.Trace(self.sandbox, self._token)
+        if not trace.start(wire.request(target, args, kwargs, instance), self._units):
+            self._untraced.add(target)
+            return original(*call, **kwargs)
+        before = copy.deepcopy((owner, args, kwargs))
+        reservoir = verified.Reservoir()
+        self._trace, self._reservoir = trace, reservoir
+        try:
+            result = original(*call, **kwargs)
+        finally:
+            self._trace = self._reservoir = None
+            trace.finish()
+            if trace.matched < 2:  # it saved nothing: call this one directly from now on
+                self._untraced.add(target)
+        untrue = verified.check(reservoir, self._reapplied, self._judged, self._is_given)
+        if untrue is None:
+            return result
+        # the trace cannot be trusted: the same call again, every unit call direct
+        self._untraced.add(target)
+        owner, args, kwargs = (
+            verified.restore(live, saved, self._is_given)
+            for live, saved in zip((owner, args, kwargs), before, strict=True)
+        )
+        return original(*((owner, *args) if owner is not None else args), **kwargs)
+
+    def _taken(
+        self, target: str, args: tuple[Any, ...], kwargs: dict[str, Any], owner: Any
+    ) -> tuple[bool, Any]:
+        """(True, value) when a traced run's next streamed reply answers this
+        unit call (applied as data); (False, None) when the call must run here."""
+        trace, reservoir = self._trace, self._reservoir
+        if trace is None or reservoir is None or not trace.active:
+            return False, None
+        printed, shapes = fingerprint.take([list(args), dict(kwargs)])
+        shapes += fingerprint.held(owner, self._is_given)
+        reply = trace.take(target, printed, wire.Bound.expecting(shapes))
+        if reply is None:
+            return False, None
+        slot = reservoir.slot()
+        before = copy.deepcopy((args, kwargs, owner)) if slot is not None else None
+        given = target not in self._by_target
+        try:
+            value = self._applied(reply, args, kwargs, owner, given)
+        except state.Refused:
+            if not given:
+                raise  # a task's reply: refused exactly as the same direct reply would be
+            # given code changed what a reply cannot carry (an attribute that is
+            # not an array): the trusted code runs it, and the rest, here
+            trace.abandon()
+            return False, None
+        reservoir.keep(slot, target, before, reply)
+        return True, value
 
     def _is_given(self, value: Any) -> bool:
         """An object of a class of the assignment: its attributes are state."""
         return type(value) in self._classes
 
     def _call(self, target: str, args: Any, kwargs: Any, owner: Any = None) -> Any:
-        """One call into the sandbox (or its reply from a trace): its value,
-        once the changes it made to ``owner`` and in place to the arguments
-        are applied here (all of them, or none: the reply is refused)."""
+        """A task's function called by trusted code: while a traced run's
+        replies are checked, the reference answers and the student's answer
+        is judged; in a traced run, the next streamed reply; else one call
+        into the sandbox."""
+        if self._judge is not None:
+            task = self._by_target[target]
+            return self._judge.call(task, (owner, *args) if owner is not None else args, kwargs)
+        taken, value = self._taken(target, args, kwargs, owner)
+        return value if taken else self._direct(target, args, kwargs, owner)
+
+    def _direct(self, target: str, args: Any, kwargs: Any, owner: Any = None) -> Any:
+        """One call into the sandbox: its value, once the changes it made to
+        ``owner`` and in place to the arguments are applied here."""
         arguments = [args, kwargs]
         readonly = state.readonly(arguments, self._is_given)
         cls_name = target.rsplit(".", 1)[0]
         instance = wire.Instance(cls_name, dict(vars(owner))) if owner is not None else None
         request = wire.encode(wire.request(target, args, kwargs, instance, readonly), self._token)
-        reply = self._trace.take(request) if self._trace is not None else None
-        if reply is None:
-            self.sandbox.send(request)
-            reply = self.sandbox.receive(request.bound())
+        self.sandbox.send(request)
+        return self._applied(self.sandbox.receive(request.bound()), args, kwargs, owner)
+
+    def _applied(
+        self, reply: dict[str, Any], args: Any, kwargs: Any, owner: Any, given: bool = False
+    ) -> Any:
+        """A reply's value, once the changes it reports to ``owner`` and in
+        place to the arguments are applied (all of them, or none: the reply
+        is refused). ``given``: the reply of a unit of given code, whose
+        assignments (``self.X = X``) may put an array of another shape."""
         unknown = sorted(str(k)[:40] for k in set(reply) - REPLY_KEYS)
         if unknown:
             raise state.Refused(f"a reply with unknown parts {unknown}")
@@ -221,17 +298,58 @@ class TrustedStudent:
             if type(error) is dict and error.get("not_attempted") is True:
                 raise RemoteNotAttempted(_text(error.get("message"), MAX_MESSAGE))
             raise StudentError(error if type(error) is dict else {})
+        arguments = [args, kwargs]
         changes = [
             state.check(arguments, reply.get("mutated", []), self._is_given, state.argument, True)
         ]
         if owner is not None:
             walk = lambda v: v is owner or self._is_given(v)  # noqa: E731
-            changes.append(state.check(owner, reply.get("state", []), walk, state.owner))
+            changes.append(
+                state.check(owner, reply.get("state", []), walk, state.owner, reshape=given)
+            )
         elif "state" in reply:
             raise state.Refused("a function's reply that changes an object")
         for plan in changes:
             plan.commit()
         return reply.get("value")
+
+    def _reapplied(self, kept: verified.Kept, args: Any, kwargs: Any, owner: Any) -> Any:
+        """A kept call's reply applied again, to copies of its arguments."""
+        return self._applied(kept.reply, args, kwargs, owner, kept.target not in self._by_target)
+
+    def _judged(
+        self, target: str, args: tuple[Any, ...], kwargs: dict[str, Any], owner: Any
+    ) -> tuple[Any, list[templates.Task]]:
+        """A unit call computed with the reference answering every task call,
+        each also sent to the sandbox and judged: (its value, wrong tasks)."""
+        live = {
+            task.id: self._direct_function(f"{task.module}.{task.qualname}", "." in task.qualname)
+            for task in self._tasks
+        }
+        judge = Watch(open_reference(self.reference), live, answer_right=True)
+        call = (owner, *args) if owner is not None else args
+        self._judge = judge
+        try:
+            task = self._by_target.get(target)
+            if task is not None:
+                value = judge.call(task, call, kwargs)
+            else:
+                value = self._unit(target)(*call, **kwargs)
+        finally:
+            self._judge = None
+        return value, judge.wrong
+
+    def _direct_function(self, target: str, method: bool) -> Any:
+        if method:
+            return lambda owner, *a, **k: self._direct(target, a, k, owner)
+        return lambda *a, **k: self._direct(target, a, k)
+
+    def _unit(self, target: str) -> Any:
+        """The trusted given function or method a unit's name stands for."""
+        value: Any = self._modules[target.split(".", 1)[0]]
+        for part in target.split(".")[1:]:
+            value = getattr(value, part)
+        return value
 
     def _remote_function(self, target: str, name: str) -> Any:
         def proxy(*args: Any, **kwargs: Any) -> Any:

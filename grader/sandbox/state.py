@@ -215,12 +215,19 @@ class Plan:
 
 
 def check(
-    root: Any, data: Any, given: IsGiven, name: Callable[[Path], str], inplace_only: bool = False
+    root: Any,
+    data: Any,
+    given: IsGiven,
+    name: Callable[[Path], str],
+    inplace_only: bool = False,
+    reshape: bool = False,
 ) -> Plan:
     """The changes ``data`` reports to ``root`` (a trusted object, or a
     call's arguments with ``inplace_only``), each checked: it must land on
-    an ndarray ``root`` holds, as an ndarray of the same shape and dtype.
-    Raises ``Refused`` for the first that does not. ``name`` shows a path."""
+    an ndarray ``root`` holds, as an ndarray of the same shape and dtype
+    (with ``reshape``, an array put in its place may have any: the given
+    code's own ``self.X = X``). Raises ``Refused`` for the first that does
+    not. ``name`` shows a path."""
     if type(data) is not list:
         raise Refused("a malformed list of changes")
     steps: list[tuple[Change, Any, np.ndarray]] = []
@@ -236,7 +243,8 @@ def check(
         if not found or type(old) is not np.ndarray:
             kind = "does not exist" if not found else "is not an array"
             raise Refused(f"it changed {where}, which {kind}: only arrays may change")
-        if change.value.shape != old.shape or change.value.dtype != old.dtype:
+        resized = change.value.shape != old.shape or change.value.dtype != old.dtype
+        if resized and (change.inplace or not reshape):
             raise Refused(
                 f"{where} became an array of shape {change.value.shape} and dtype "
                 f"{change.value.dtype}; it must keep shape {old.shape} and dtype {old.dtype}"

@@ -1,23 +1,27 @@
-"""The student's side of a traced call (see ``grader.sandbox.trace_replay``).
+"""The student's side of a traced run (see ``grader.sandbox.trace_replay``).
 
-The trusted grader asks the student's process to run a piece of *given* code
-(a training loop) itself. While it runs, every outermost call of a task
-function or method is recorded exactly as a call from the grader would have
-been answered, and streamed back keyed by the hash of the request the grader
-would have sent for it. The grader then runs its own copy of the loop and
-takes a reply only for a request it built itself that hashes the same, so
-a trace can save round trips but cannot change a single answer.
+The trusted grader asks the student's process to run a piece of *given*
+code (a training loop) itself. While it runs, every outermost call it makes
+to a task's function or to another piece of given code that reaches one (a
+"unit": ``loss_and_grads`` inside ``train``) is answered by the submission
+and streamed back as the reply a call from the grader would have got, with
+the unit's name and a print of the arguments it was called with
+(``grader.sandbox.fingerprint``). The grader runs the loop's own code and
+takes these replies in order while its arguments print the same; which of
+them were true is checked after the run (``grader.plugin.verified``).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any, BinaryIO, Protocol
 
-from grader.sandbox import state, wire
+from grader.sandbox import fingerprint, state, wire
 
 MAX_ENTRIES = 100_000
+FLUSH_SECONDS = 0.05  # replies wait in the buffer at most this long (a full buffer goes at once)
 
 
 class Abort(BaseException):
@@ -41,35 +45,40 @@ class Recorder:
         self.out, self.student, self.error = out, student, error
         self.depth = 0
         self.count = 0
+        self.flushed = time.monotonic()
 
-    def emit(self, request: wire.Message, reply: dict[str, Any]) -> None:
-        """Send the reply to a call, keyed by the request the grader would
-        send for it, and within the bound the grader will read it with."""
-        entry = {"entry": [request.key(), reply]}
+    def emit(
+        self, target: str, printed: list[float], bound: wire.Bound, reply: dict[str, Any]
+    ) -> None:
+        """Send the reply to a call, within the bound the grader will read it with."""
         error = self.error
         wire.send(
             self.out,
             wire.fitting(
-                entry, request.bound(), lambda exc: {"entry": [request.key(), error(exc)]}
+                {"entry": [target, printed, reply]},
+                bound,
+                lambda exc: {"entry": [target, printed, error(exc)]},
             ),
+            flush=False,
         )
+        now = time.monotonic()
+        if now - self.flushed > FLUSH_SECONDS:
+            self.out.flush()
+            self.flushed = now
 
     def wrap(self, target: str, original: Any, method: bool) -> Any:
-        cls_name = target.rsplit(".", 1)[0]
         student = self.student
 
         def recorded(*args: Any, **kwargs: Any) -> Any:
-            if self.depth:  # a task called by a task: the grader never sees it
+            if self.depth:  # a call inside a unit: the grader never sees it
                 return original(*args, **kwargs)
             if self.count >= MAX_ENTRIES:
                 raise Abort
             self.count += 1
             obj, rest = (args[0], args[1:]) if method else (None, args)
-            readonly = state.readonly([rest, kwargs], student.given)
-            owner = wire.Instance(cls_name, dict(vars(obj))) if method else None
-            request = wire.encode(
-                wire.request(target, rest, kwargs, owner, readonly), student.convert
-            )
+            arguments = [list(rest), dict(kwargs)]
+            printed, shapes = fingerprint.take(arguments)
+            bound = wire.Bound.expecting(shapes + fingerprint.held(obj, student.given))
             watch = state.Watch(obj, rest, kwargs, student.given)
             self.depth += 1
             try:
@@ -77,11 +86,11 @@ class Recorder:
             except (Abort, KeyboardInterrupt):
                 raise
             except BaseException as exc:
-                self.emit(request, self.error(exc))
+                self.emit(target, printed, bound, self.error(exc))
                 raise
             finally:
                 self.depth -= 1
-            self.emit(request, watch.reply(result))
+            self.emit(target, printed, bound, watch.reply(result))
             return result
 
         return recorded
@@ -126,7 +135,8 @@ def run_traced(
     modules: Callable[[], list[ModuleType]],
     error: Callable[[BaseException], dict[str, Any]],
 ) -> None:
-    """Run the given code the request names with recording on, then send
+    """Run the given code the request names, its units (``request["trace"]``:
+    task functions and given code that reaches them) recorded, then send
     ``{"end": "done" | "error" | "limit"}``."""
     recorder = Recorder(out, student, error)
     patches: list[tuple[Any, str, Any]] = []
@@ -137,8 +147,8 @@ def run_traced(
         kwargs = student.materialize(request.get("kwargs", {}))
         if "self" in request:
             args = [student.materialize(request["self"]), *args]
-        tasks = [str(t) for t in request["trace"]]
-        patches = install(recorder, tasks, student.resolve, modules())
+        units = [str(t) for t in request["trace"]]
+        patches = install(recorder, units, student.resolve, modules())
         driver(*args, **kwargs)
     except Abort:
         end = "limit"

@@ -1,19 +1,25 @@
-"""Traced calls: a trusted training loop's calls into the student's process
+"""Traced runs: a trusted training loop's calls into the student's process
 without a round trip per step.
 
 A training loop in the given code calls the student's backward once per step,
-so grading it call by call costs hundreds of round trips. Instead, when the
+so grading it call by call costs thousands of round trips. Instead, when the
 trusted worker enters given code that can reach a task ("a driver"), it
 first asks the student's process to run its own copy of that driver with the
-same arguments, recording (see ``grader.sandbox.trace_recorder``). That process streams the
-reply to each outermost task call, keyed by the hash of the request the
-grader would send. The grader then runs its trusted copy as always; at each
-task call it builds the request itself, and takes the streamed reply only if
-the next one carries the same hash. On the first difference (the student
-changed the given code, or draws random numbers differently) it restarts the
-student's process and goes on call by call, so a trace can only save time:
-every answer is still the student's reply to exactly the grader's request,
-checked as data.
+same arguments (``grader.sandbox.trace_recorder``). That process streams, in
+order, its reply to each outermost call the driver makes to a "unit": a
+task's function, or given code that reaches one (``loss_and_grads`` inside
+``train``), with a print of the arguments it made the call with.
+
+The grader then runs the driver's trusted code. At each unit call it takes
+the next streamed reply, without building a request or running the unit,
+if the reply names the same unit and its print matches the grader's own
+arguments (``grader.sandbox.fingerprint``); it applies the reply as data,
+exactly like a direct call's. On the first difference (the student changed
+the given code, or draws random numbers differently), or an error, it
+restarts the student's process and goes on call by call. Whether the
+replies it took were the ones the submission's code gives for the grader's
+arguments is checked after the run, on calls drawn at random
+(``grader.plugin.verified``).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from __future__ import annotations
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
-from grader.sandbox import wire
+from grader.sandbox import fingerprint, wire
 from grader.sandbox.process import Sandbox, SandboxDied
 
 
@@ -33,9 +39,13 @@ class Trace:
         self.ended = True
         self.matched = 0
 
-    def start(self, request: dict[str, Any], tasks: list[str]) -> bool:
+    @property
+    def active(self) -> bool:
+        return not self.ended
+
+    def start(self, request: dict[str, Any], units: list[str]) -> bool:
         """Ask for a traced run; False if the arguments are not all data."""
-        message = wire.encode({**request, "trace": tasks}, self.convert)
+        message = wire.encode({**request, "trace": units}, self.convert)
         if not message.plain or self.sandbox.died is not None:
             return False
         try:
@@ -46,22 +56,29 @@ class Trace:
         self.ended = False
         return True
 
-    def take(self, request: wire.Message) -> dict[str, Any] | None:
-        """The student's reply to ``request`` if the trace holds it next;
-        None (and the trace is over) otherwise. It is read within the bound
-        of a reply to ``request``, as a direct call's reply would be."""
+    def take(self, target: str, printed: list[float], bound: wire.Bound) -> dict[str, Any] | None:
+        """The streamed reply to the next unit call, if it is a call of
+        ``target`` with arguments that print as ``printed`` and it did not
+        raise; None (and the trace is over) otherwise. It is read within
+        ``bound``, the bound of a direct call's reply."""
         if self.ended:
             return None
-        message = self._next(request.bound())
+        message = self._next(bound)
         entry = message.get("entry") if message is not None else None
-        if not (type(entry) is list and len(entry) == 2 and entry[0] == request.key()):
+        if not (
+            type(entry) is list
+            and len(entry) == 3
+            and entry[0] == target
+            and fingerprint.same(printed, entry[1])
+            and type(entry[2]) is dict
+            and "error" not in entry[2]
+        ):
+            # an error is raised again by the direct call, where the grader
+            # sees which code raised it
             self.abandon(ended=message is not None and "end" in message)
             return None
-        reply = entry[1]
-        if type(reply) is not dict:
-            self.abandon()
-            return None
         self.matched += 1
+        reply: dict[str, Any] = entry[2]
         return reply
 
     def finish(self) -> None:

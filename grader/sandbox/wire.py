@@ -261,9 +261,10 @@ def fitting(value: Any, bound: Bound, error: Callable[[BaseException], Any]) -> 
     return message if why is None else encode(error(ReplyRefused(why)))
 
 
-def send(stream: Writer, value: Any, convert: Convert | None = None) -> Message:
+def send(stream: Writer, value: Any, convert: Convert | None = None, flush: bool = True) -> Message:
     """Write one framed message (a value, or a ``Message`` already encoded):
-    header length, buffer count, header, then each buffer with its length."""
+    header length, buffer count, header, then each buffer with its length;
+    then flush the stream unless told not to (a stream of many messages)."""
     message = value if type(value) is Message else encode(value, convert)
     total = len(message.header) + sum(len(b) for b in message.buffers)
     if total > MAX_MESSAGE:
@@ -273,7 +274,8 @@ def send(stream: Writer, value: Any, convert: Convert | None = None) -> Message:
     for buffer in message.buffers:
         stream.write(struct.pack("<Q", len(buffer)))
         stream.write(buffer)
-    stream.flush()
+    if flush:
+        stream.flush()
     return message
 
 

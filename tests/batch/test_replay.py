@@ -1,7 +1,7 @@
-"""Grading mode's trusted training loops: traced calls (one round trip for a
-whole loop) give exactly the answers of call-by-call grading, fall back to it
-on any difference, and a student's method changes the trusted objects as it
-would in one process."""
+"""Grading mode's trusted training loops: traced runs (one request for a
+whole loop, and a few calls checked after it) give exactly the answers of
+call-by-call grading, fall back to it on any difference, and a student's
+method changes the trusted objects as it would in one process."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader.plugin import verified
 from grader.plugin.grading_student import StudentError, TrustedStudent
 from grader.sandbox import wire
 from grader.sandbox.confine import Limits
@@ -71,10 +72,25 @@ def edit(folder: Path, module: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+TASKS = {"losses.sum_squares_loss_backward", "regression.two_layer_regression_backward"}
+CHECKED = verified.FIRST + verified.SAMPLED
+
+
+def traced_then_checked(sent: list[str]) -> bool:
+    """One traced run, then only the direct task calls of its check."""
+    return (
+        sent[0] == "regression.train_regression (traced)"
+        and len(sent) <= 1 + CHECKED
+        and set(sent[1:]) <= TASKS
+    )
+
+
 def test_a_traced_loop_gives_the_call_by_call_answers_in_one_round_trip(submission):
     with graded(submission) as g:
         w1, w2, traced = g.student.regression.train_regression(D_in=20, H=8, steps=30)
-        assert g.sent == ["regression.train_regression (traced)"]
+        assert traced_then_checked(g.sent)
+        # 60 unit calls: the first two and 12 drawn from the rest, one task call each
+        assert len(g.sent) == 1 + CHECKED
         g.direct()
         g.sent.clear()
         v1, v2, direct = g.student.regression.train_regression(D_in=20, H=8, steps=30)
@@ -134,7 +150,12 @@ def test_an_error_in_a_traced_call_is_the_students_error(submission):
     with graded(submission) as g:
         with pytest.raises(StudentError, match="no gradient today"):
             g.student.regression.train_regression(D_in=20, H=8, steps=5)
-        assert g.sent == ["regression.train_regression (traced)"]
+        # the streamed error is not used: the call is made again directly, where
+        # the grader sees which code raised it
+        assert g.sent == [
+            "regression.train_regression (traced)",
+            "regression.two_layer_regression_backward",
+        ]
 
 
 def test_random_draws_in_the_students_copy_do_not_leak_into_the_answers(submission):
@@ -166,7 +187,7 @@ def test_a_students_copy_that_runs_longer_is_cut_off_and_the_answers_stand(submi
     )
     with graded(submission) as g:
         _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=10)
-        assert g.sent == ["regression.train_regression (traced)"]
+        assert traced_then_checked(g.sent)
     with graded(fresh_copy(submission)) as g:
         g.direct()
         _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=10)
@@ -182,16 +203,87 @@ def test_a_process_that_dies_halfway_through_a_trace_is_restarted(submission):
         "    import os, sys\n"
         "    calls = sys.modules[__name__].__dict__.setdefault('CALLS', [])\n"
         "    calls.append(1)\n"
-        "    if len(calls) == 7:\n"
+        "    caller = sys._getframe(1)\n"
+        "    while caller is not None and caller.f_code.co_name != 'train_regression':\n"
+        "        caller = caller.f_back\n"
+        "    if len(calls) == 15 and caller is not None:  # its 15th call, in its own loop\n"
         "        os._exit(3)\n",
     )
     with graded(submission) as g:
-        _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=10)
-        # the first six steps came from the trace, the rest call by call in a new
-        # process (with a fresh work folder and a count of its own: it does not crash)
+        _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=20)
+        # the steps the trace delivered before the process died (at most 14:
+        # replies still in its buffer die with it) were taken from it, the rest
+        # called one by one in a new process (with a fresh work folder and a
+        # count of its own), then the check of the trace, in that process too
         assert g.sent[0] == "regression.train_regression (traced)"
-        assert g.sent.count("regression.two_layer_regression_backward") == 4
+        assert g.sent[1:].count("regression.two_layer_regression_backward") >= 6
+        assert set(g.sent[1:]) <= TASKS
     with graded(fresh_copy(submission)) as g:
         g.direct()
-        _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=10)
+        _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=20)
+    assert losses == expected
+
+
+def test_a_traced_network_training_takes_whole_steps_and_matches_call_by_call(submission):
+    with graded(submission) as g:
+        K = g.student.layer_class
+        net, traced = K.train_logic(K.OR_T, epochs=60)
+        # train_step is given code that reaches backprop: one unit per step,
+        # its reply assigning the layers' X and Y of a new shape as the given code does
+        assert g.sent[0] == "layer_class.train_logic (traced)"
+        assert "layer_class.Network.train_step" not in g.sent
+        got = [layer.W.copy() for layer in net.layers]
+    with graded(fresh_copy(submission)) as g:
+        g.direct()
+        K = g.student.layer_class
+        net, direct = K.train_logic(K.OR_T, epochs=60)
+    assert traced == direct
+    assert all(np.array_equal(a, layer.W) for a, layer in zip(got, net.layers, strict=True))
+
+
+LIAR = (
+    "import sys as _sys\n"
+    "import numpy as _np\n"
+    "_recorder = _sys.modules.get('grader.sandbox.trace_recorder')\n"
+    "if _recorder is not None:\n"
+    "    _emit = _recorder.Recorder.emit\n"
+    "    _count = []\n"
+    "    def _lying(self, target, printed, bound, reply):\n"
+    "        if target.endswith('two_layer_regression_backward') and 'value' in reply:\n"
+    "            _count.append(1)\n"
+    "            if LIE(len(_count)):\n"
+    "                reply = dict(reply, value=[_np.zeros_like(v) for v in reply['value']])\n"
+    "        return _emit(self, target, printed, bound, reply)\n"
+    "    _recorder.Recorder.emit = _lying\n"
+)
+
+
+@pytest.mark.parametrize(
+    "lie",
+    # after the first step: 12 calls drawn from the other 58 miss all 29 lies
+    # with probability C(29, 12) / C(58, 12) = 6e-5
+    ["lambda n: True", "lambda n: n == 1", "lambda n: n >= 2"],
+    ids=["every-step", "first-step", "after-the-first-step"],
+)
+def test_false_streamed_replies_are_caught_and_the_loop_runs_again_call_by_call(submission, lie):
+    """A process that streams zero gradients it never computed (the trusted
+    loop then stands still, or jumps) does not get them used: the loop's
+    answers are those of call-by-call grading."""
+    path = submission / "regression.py"
+    path.write_text(path.read_text() + f"\nLIE = {lie}\n" + LIAR)
+    with graded(submission) as g:
+        _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=30)
+        assert g.sent[0] == "regression.train_regression (traced)"
+        # the check found a false reply, then all 30 steps again, both calls each
+        assert (
+            g.sent[-60:]
+            == [
+                "losses.sum_squares_loss_backward",
+                "regression.two_layer_regression_backward",
+            ]
+            * 30
+        )
+    with graded(fresh_copy(submission)) as g:
+        g.direct()
+        _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=30)
     assert losses == expected
