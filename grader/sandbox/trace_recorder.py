@@ -96,17 +96,28 @@ class Recorder:
         return recorded
 
 
+Patch = tuple[Any, str, Any]  # (module or class, attribute, what it held)
+
+
 def install(
-    recorder: Recorder, targets: list[str], resolve: Callable[[str], Any], modules: list[ModuleType]
-) -> list[tuple[Any, str, Any]]:
-    """Replace the task functions and methods named in ``targets`` by
-    recording wrappers; returns what to put back."""
-    patches: list[tuple[Any, str, Any]] = []
+    recorder: Recorder,
+    targets: list[str],
+    resolve: Callable[[str], Any],
+    modules: Callable[[], list[ModuleType]],
+) -> list[Patch]:
+    """Replace the units named in ``targets`` by recording wrappers; returns
+    what to put back. Every target is resolved first, so that a module
+    imported on the way copies (``from .losses import f``) the original,
+    never a wrapper that would outlive this run."""
+    found: list[tuple[str, Any]] = []
     for target in targets:
         try:
-            original = resolve(target)
+            found.append((target, resolve(target)))
         except (AttributeError, ModuleNotFoundError, SyntaxError):
             continue  # the grader's own call will report it
+    loaded = modules()
+    patches: list[Patch] = []
+    for target, original in found:
         parts = target.split(".")
         if len(parts) == 3:  # module.Class.method
             owner = resolve(".".join(parts[:2]))
@@ -115,7 +126,7 @@ def install(
                 setattr(owner, parts[2], recorder.wrap(target, original, method=True))
             continue
         wrapper = recorder.wrap(target, original, method=False)
-        for module in modules:  # `from .losses import f` copies the name
+        for module in loaded:  # `from .losses import f` copies the name
             for name, value in list(vars(module).items()):
                 if value is original:
                     patches.append((module, name, original))
@@ -123,9 +134,19 @@ def install(
     return patches
 
 
-def restore(patches: list[tuple[Any, str, Any]]) -> None:
+def restore(patches: list[Patch], modules: list[ModuleType]) -> None:
+    """Put back what ``install`` replaced, and the originals of wrappers a
+    module imported while the run went on copied."""
+    wrappers: dict[int, tuple[Any, Any]] = {}  # id -> (wrapper, original), kept alive here
     for owner, name, original in reversed(patches):
+        wrapper = getattr(owner, name)
+        wrappers[id(wrapper)] = (wrapper, original)
         setattr(owner, name, original)
+    for module in modules:
+        for name, value in list(vars(module).items()):
+            held = wrappers.get(id(value))
+            if held is not None and held[0] is value:
+                setattr(module, name, held[1])
 
 
 def run_traced(
@@ -139,7 +160,7 @@ def run_traced(
     task functions and given code that reaches them) recorded, then send
     ``{"end": "done" | "error" | "limit"}``."""
     recorder = Recorder(out, student, error)
-    patches: list[tuple[Any, str, Any]] = []
+    patches: list[Patch] = []
     end = "done"
     try:
         driver = student.resolve(str(request["target"]))
@@ -148,7 +169,7 @@ def run_traced(
         if "self" in request:
             args = [student.materialize(request["self"]), *args]
         units = [str(t) for t in request["trace"]]
-        patches = install(recorder, units, student.resolve, modules())
+        patches = install(recorder, units, student.resolve, modules)
         driver(*args, **kwargs)
     except Abort:
         end = "limit"
@@ -157,5 +178,5 @@ def run_traced(
     except BaseException:
         end = "error"
     finally:
-        restore(patches)
+        restore(patches, modules())
     wire.send(out, {"end": end})

@@ -287,3 +287,17 @@ def test_false_streamed_replies_are_caught_and_the_loop_runs_again_call_by_call(
         g.direct()
         _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=30)
     assert losses == expected
+
+
+def test_a_module_first_imported_during_a_trace_keeps_the_original_functions(submission):
+    """The OR training is traced after the student's process imported
+    losses.py but before regression.py; that import, made while the units
+    (losses.sum_squares_loss among them) were wrapped, must not leave a
+    wrapper in regression.py that hides the next trace's units."""
+    with graded(submission) as g:
+        g.student.losses.sum_squares_loss(np.ones((3, 2)), np.zeros((3, 2)))
+        K = g.student.layer_class
+        K.train_logic(K.OR_T, epochs=20)
+        g.sent.clear()
+        g.student.regression.train_regression(D_in=20, H=8, steps=30)
+        assert traced_then_checked(g.sent)
