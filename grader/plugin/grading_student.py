@@ -321,12 +321,13 @@ class TrustedStudent:
         self, target: str, args: tuple[Any, ...], kwargs: dict[str, Any], owner: Any
     ) -> tuple[Any, list[templates.Task]]:
         """A unit call computed with the reference answering every task call,
-        each also sent to the sandbox and judged: (its value, wrong tasks)."""
+        the outermost ones also sent to the sandbox and judged: (its value,
+        the tasks whose answers were wrong)."""
         live = {
             task.id: self._direct_function(f"{task.module}.{task.qualname}", "." in task.qualname)
             for task in self._tasks
         }
-        judge = Watch(open_reference(self.reference), live, answer_right=True)
+        judge = Watch(open_reference(self.reference), live, answer_right=True, nested=False)
         call = (owner, *args) if owner is not None else args
         self._judge = judge
         try:

@@ -20,7 +20,7 @@ import itertools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import Any
 
 from grader.course import templates
@@ -45,6 +45,7 @@ class Reference:
         self.by_id = {t.id: t for t in self.tasks}
         self._modules: dict[str, ModuleType] = {}
         self._solutions: dict[str, Solution | None] = {}
+        self._instrumented: dict[str, tuple[CodeType, str] | None] = {}
 
     def module(self, stem: str) -> ModuleType:
         if stem not in self._modules:
@@ -81,15 +82,35 @@ class Reference:
     ) -> Callable[..., Any]:
         """The function of ``tree`` defined in the task's reference module;
         ``hook`` receives every call when the tree was instrumented."""
+        return self._define(task, self._code(tree), tree.name, hook)
+
+    def instrumented(self, task: templates.Task, hook: Hook) -> Callable[..., Any] | None:
+        """The reference's function of the task with every call it makes
+        passed to ``hook`` (None: it has no solution block). Compiled once
+        per task: a training loop's checks ask for it hundreds of times."""
+        if task.id not in self._instrumented:
+            solution = self.solution(task)
+            tree = solution.instrumented() if solution is not None else None
+            self._instrumented[task.id] = (
+                (self._code(tree), tree.name) if tree is not None else None
+            )
+        compiled = self._instrumented[task.id]
+        return self._define(task, *compiled, hook) if compiled is not None else None
+
+    def _code(self, tree: ast.FunctionDef) -> CodeType:
+        return compile(
+            ast.Module(body=[tree], type_ignores=[]), str(self.folder / "<variant>"), "exec"
+        )
+
+    def _define(
+        self, task: templates.Task, code: CodeType, name: str, hook: Hook | None
+    ) -> Callable[..., Any]:
         module = self.module(task.module)
         namespace = dict(vars(module))
         if hook is not None:
             namespace[HOOK] = hook
-        code = compile(
-            ast.Module(body=[tree], type_ignores=[]), str(self.folder / "<variant>"), "exec"
-        )
         exec(code, namespace)  # trusted: the reference's own code, one node changed
-        function = namespace[tree.name]
+        function = namespace[name]
         function.__qualname__ = task.qualname
         function.__module__ = module.__name__
         return function  # type: ignore[no-any-return]

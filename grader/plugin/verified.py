@@ -7,9 +7,10 @@ replies, a ``Reservoir`` keeps copies of the arguments of the first
 others, with a random generator seeded from the operating system after the
 student's process was started: nothing it can see tells it which calls are
 kept. After the run each kept call is computed again on the trusted side
-with the reference's functions answering every task call, and every task
-call in it is also sent to the student's process directly and judged
-against the reference (``grader.plugin.watch``).
+with the reference's functions answering every task call, and each task
+call the unit makes itself (not those inside another task's function) is
+also sent to the student's process directly and judged against the
+reference (``grader.plugin.watch``).
 
 If a kept call's streamed reply is not what that computation gives (the
 process lied, or its copy of the given code went another way without the

@@ -44,14 +44,25 @@ class Watch:
     every wrong task shows (a check's cascade). Without it the student's
     answer goes on unchanged and the first calls of each task are only
     recorded, to be judged by ``judge()`` if the computation fails (a
-    training loop, which must not slow down or change)."""
+    training loop, which must not slow down or change).
+
+    Without ``nested`` only the outermost task calls are judged: the
+    reference answers the calls inside them alone (a training step's check
+    needs to know whether the network's backward is right, not each layer's)."""
 
     def __init__(
-        self, reference: Reference, originals: dict[str, Any], *, answer_right: bool
+        self,
+        reference: Reference,
+        originals: dict[str, Any],
+        *,
+        answer_right: bool,
+        nested: bool = True,
     ) -> None:
         self.reference = reference
         self.originals = originals
         self.answer_right = answer_right
+        self.nested = nested
+        self._depth = 0
         self.wrong: list[Task] = []
         self.last: Returned | None = None
         self.recorded: list[tuple[Task, tuple[Any, ...], dict[str, Any]]] = []
@@ -88,14 +99,18 @@ class Watch:
         right_version = self._right(task)
         if right_version is None:
             return student(*args, **kwargs)
-        if not first or task in self.wrong:
+        if not first or task in self.wrong or (self._depth and not self.nested):
             return right_version(*args, **kwargs)
         try:
             right_args, right_kwargs = copy.deepcopy((args, kwargs))
             mine_args, mine_kwargs = copy.deepcopy((args, kwargs))
         except Exception:  # arguments that cannot be copied: no judgment
             return right_version(*args, **kwargs)
-        right = right_version(*right_args, **right_kwargs)
+        self._depth += 1
+        try:
+            right = right_version(*right_args, **right_kwargs)
+        finally:
+            self._depth -= 1
         try:
             got = student(*mine_args, **mine_kwargs)
         except Exception:
@@ -125,12 +140,7 @@ class Watch:
     def _right(self, task: Task) -> Callable[..., Any] | None:
         """The reference's function of the task, its own calls watched too."""
         if task.id not in self._compiled:
-            solution = self.reference.solution(task)
-            self._compiled[task.id] = (
-                self.reference.compile(task, solution.instrumented(), self.hook)
-                if solution is not None
-                else None
-            )
+            self._compiled[task.id] = self.reference.instrumented(task, self.hook)
         return self._compiled[task.id]
 
 
