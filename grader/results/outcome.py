@@ -8,7 +8,7 @@ scoreboard, the reports, results.json) reads these fields by name.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any
 
@@ -56,8 +56,11 @@ class TestOutcome:
         return self.max_score if self.status is TestStatus.PASSED else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (for xdist, JSON and the report), score included."""
-        data = asdict(self)
+        """Plain data (for xdist, JSON and the report), score included. Its
+        fields hold plain data already: the containers are copied one level
+        (``asdict`` deep-copies every value, a loss curve's thousands of points
+        included, twice per test)."""
+        data = {f.name: _copied(getattr(self, f.name)) for f in fields(self)}
         data["status"] = self.status.value
         data["score"] = self.score
         return data
@@ -66,3 +69,11 @@ class TestOutcome:
     def from_dict(cls, data: dict[str, Any]) -> TestOutcome:
         names = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value
