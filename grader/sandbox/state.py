@@ -90,6 +90,8 @@ def nodes(root: Any, given: IsGiven, path: Path = (), depth: int = 0) -> Iterato
 
 def _children(value: Any, given: IsGiven) -> list[tuple[Key, Any]]:
     kind = type(value)
+    if kind is np.ndarray or kind is float or kind is int:
+        return []  # the leaves of almost every walk: no need to ask ``given``
     if kind in (list, tuple):
         return list(enumerate(value))
     if kind is dict:

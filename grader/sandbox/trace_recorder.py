@@ -18,6 +18,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any, BinaryIO, Protocol
 
+import numpy as np
+
 from grader.sandbox import fingerprint, state, wire
 
 MAX_ENTRIES = 100_000
@@ -48,7 +50,7 @@ class Recorder:
         self.flushed = time.monotonic()
 
     def emit(
-        self, target: str, printed: list[float], bound: wire.Bound, reply: dict[str, Any]
+        self, target: str, printed: np.ndarray, bound: wire.Bound, reply: dict[str, Any]
     ) -> None:
         """Send the reply to a call, within the bound the grader will read it with."""
         error = self.error

@@ -27,6 +27,8 @@ from __future__ import annotations
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
+import numpy as np
+
 from grader.sandbox import fingerprint, wire
 from grader.sandbox.process import Sandbox, SandboxDied
 
@@ -56,7 +58,7 @@ class Trace:
         self.ended = False
         return True
 
-    def take(self, target: str, printed: list[float], bound: wire.Bound) -> dict[str, Any] | None:
+    def take(self, target: str, printed: np.ndarray, bound: wire.Bound) -> dict[str, Any] | None:
         """The streamed reply to the next unit call, if it is a call of
         ``target`` with arguments that print as ``printed`` and it did not
         raise; None (and the trace is over) otherwise. It is read within
