@@ -263,6 +263,7 @@ def _become_student(request: dict[str, Any]) -> None:
     workdir = Path(request["workdir"])
     files.receive(3, workdir, limits.disk_mb * 1024 * 1024)
     confine.apply_limits(limits, own_user=setup.sandbox or setup.run_as is not None)
+    confine.steady_malloc()
     if setup.sandbox:
         confine.drop_privileges()
     os.chdir(workdir)
