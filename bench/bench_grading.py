@@ -79,12 +79,20 @@ def main() -> None:
           f"{args.repeats}; grader grade of {args.copies} copies with 1 worker")
     print(f"{'assignment':<12}{'plain pytest s':>16}{'grade s/sub':>14}{'ratio':>8}")
     for assignment in args.assignments.split(","):
-        plain = statistics.median(plain_seconds(assignment) for _ in range(args.repeats))
-        graded = statistics.median(
-            graded_seconds(assignment, args.copies, 1, not args.no_sandbox) / args.copies
-            for _ in range(args.repeats)
+        # interleaved: this machine's speed drifts by 20% over minutes, and a
+        # ratio of two medians taken minutes apart would carry that drift
+        plains, gradeds = [], []
+        for _ in range(args.repeats):
+            plains.append(plain_seconds(assignment))
+            gradeds.append(
+                graded_seconds(assignment, args.copies, 1, not args.no_sandbox) / args.copies
+            )
+        plain, graded = statistics.median(plains), statistics.median(gradeds)
+        ratios = statistics.median(g / p for g, p in zip(gradeds, plains, strict=True))
+        print(
+            f"{assignment:<12}{plain:>16.2f}{graded:>14.2f}{graded / plain:>8.2f}"
+            f"   (median of the {args.repeats} paired ratios: {ratios:.2f})"
         )
-        print(f"{assignment:<12}{plain:>16.2f}{graded:>14.2f}{graded / plain:>8.2f}")
     if args.klass:
         seconds = graded_seconds("spiral", args.klass, 2, not args.no_sandbox)
         print(f"class of {args.klass} spiral submissions, 2 workers: {seconds / 60:.1f} min")
