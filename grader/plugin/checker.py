@@ -188,14 +188,18 @@ class Checker:
         reference: Sequence[float] | None = None,
         label: str = "",
         every: int = 1,
+        reference_every: int | None = None,
     ) -> None:
-        """Show the student's loss history (and the reference's) in the report;
-        ``every`` is the number of iterations between recorded values."""
+        """Show the student's loss history (and the reference's) in the report,
+        every recorded value (the chart keeps each pixel column's extremes);
+        ``every`` is the number of iterations between recorded values, and
+        ``reference_every`` the reference's (default: the same)."""
         self.artifacts["loss_curve"] = {
             "student": [_number(v) for v in student],
             "reference": [_number(v) for v in reference] if reference is not None else [],
             "label": label,
             "every": max(1, int(every)),
+            "reference_every": max(1, int(every if reference_every is None else reference_every)),
         }
 
     def decision_boundary(

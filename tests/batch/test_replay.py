@@ -318,8 +318,7 @@ def test_the_students_process_takes_arrays_from_its_heap_not_a_fresh_mapping_eac
         "    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before\n"
         "    raise RuntimeError(f'page faults: {faults}')\n",
     )
-    with graded(submission) as g:
-        with pytest.raises(StudentError, match="page faults") as raised:
-            g.student.layer_class.sigmoid_gd(np.full((2, 3), 0.5))
+    with graded(submission) as g, pytest.raises(StudentError, match="page faults") as raised:
+        g.student.layer_class.sigmoid_gd(np.full((2, 3), 0.5))
     faults = int(str(raised.value.detail).rsplit(" ", 1)[-1])
     assert faults < 200  # a mapping per array: 400 arrays of 59 pages, 23,600 faults

@@ -132,6 +132,30 @@ def test_loss_curve_scales_ticks_and_description():
     assert loss_curve({"student": [None], "reference": []}, chart_id="o") is None
 
 
+def test_every_step_of_a_long_run_is_drawn_against_a_sparser_reference():
+    """5,000 recorded steps against a reference kept every 50th iteration:
+    both span the same iterations, and a spike in one step survives the
+    thinning to the chart's width."""
+    steps = [1.0 / (1 + i / 100) for i in range(5000)]
+    steps[3210] = 5.0
+    reference = [1.0 / (1 + i / 2) for i in range(100)]
+    curve = loss_curve(
+        {"student": steps, "reference": reference, "reference_every": 50}, chart_id="e"
+    )
+    assert curve is not None
+    student, ref = curve.series
+    right = curve.plot.x + curve.plot.w * 4999 / 5000
+    last = max(float(point.split(",")[0]) for line in student.lines for point in line.split())
+    last_ref = max(float(point.split(",")[0]) for line in ref.lines for point in line.split())
+    assert last == pytest.approx(right, abs=0.5) and last_ref == pytest.approx(
+        curve.plot.x + curve.plot.w * 4950 / 5000, abs=0.5
+    )
+    spike = min(float(point.split(",")[1]) for line in student.lines for point in line.split())
+    top_ref = min(float(point.split(",")[1]) for line in ref.lines for point in line.split())
+    assert spike < top_ref - 10  # the one step at 5.0 stands above every other loss
+    assert "over 4,999 iterations" in curve.desc
+
+
 def test_a_diverging_loss_is_marked_and_said_in_words():
     curve = loss_curve(
         {

@@ -69,13 +69,18 @@ def loss_curve(data: Mapping[str, Any], *, chart_id: str) -> LossCurve | None:
     student, reference = values(data.get("student")), values(data.get("reference"))
     every = coerce.integer(data.get("every"))
     every = every if every is not None and every > 0 else 1
+    # the reference may be recorded more sparsely than the student's curve
+    reference_every = coerce.integer(data.get("reference_every"))
+    reference_every = (
+        reference_every if reference_every is not None and reference_every > 0 else every
+    )
     label = coerce.line(data.get("label"), 80)  # the name of the run, e.g. "moons, 3 tanh units"
     label = "" if label.lower() == "loss" else label
     finite = np.concatenate([student[np.isfinite(student)], reference[np.isfinite(reference)]])
     if finite.size == 0:
         return None
-    n = max(len(student), len(reference))
-    x0, x1, xs = linear_range(0.0, float(max(n - 1, 1) * every), target=5)
+    last = max((len(student) - 1) * every, (len(reference) - 1) * reference_every, 1)
+    x0, x1, xs = linear_range(0.0, float(last), target=5)
     xscale = Scale(x0, x1, PLOT.x, PLOT.right)
     x_ticks = [Tick(xscale(v), linear_label(v, xs[1] - xs[0])) for v in xs]
 
@@ -96,11 +101,12 @@ def loss_curve(data: Mapping[str, Any], *, chart_id: str) -> LossCurve | None:
         ("student", "your network", OKABE_ITO[0], ""),
         ("reference", "reference", OKABE_ITO[5], "7 5"),
     ]
-    for (key, name, color, dash), ys_ in zip(styles, (student, reference), strict=True):
+    runs = ((student, every), (reference, reference_every))
+    for (key, name, color, dash), (ys_, spacing) in zip(styles, runs, strict=True):
         if np.isfinite(ys_).any():
-            lines, dots = _polylines(ys_, every, xscale, yscale)
+            lines, dots = _polylines(ys_, spacing, xscale, yscale)
             gap = _first_gap(ys_)
-            gap_x = None if gap is None else xscale(gap * every)
+            gap_x = None if gap is None else xscale(gap * spacing)
             legend_x = PLOT.x + 150 * len(series)
             series.append(Series(key, name, color, dash, lines, dots, gap_x, legend_x))
     return LossCurve(
@@ -108,7 +114,7 @@ def loss_curve(data: Mapping[str, Any], *, chart_id: str) -> LossCurve | None:
         width=WIDTH,
         height=HEIGHT,
         title="Training loss of your network and the reference" + (f" ({label})" if label else ""),
-        desc=_describe(student, reference, every)
+        desc=_describe(student, reference, every, reference_every)
         + (" Log scale." if log_y else "")
         + (f" Run: {label}." if label else ""),
         plot=PLOT,
@@ -185,9 +191,10 @@ def _gap_note(ys: Values, every: int) -> str:
     )
 
 
-def _describe(student: Values, reference: Values, every: int) -> str:
+def _describe(student: Values, reference: Values, every: int, reference_every: int) -> str:
     parts: list[str] = []
-    for who, ys in (("your network's", student), ("the reference's", reference)):
+    runs = (("your network's", student, every), ("the reference's", reference, reference_every))
+    for who, ys, every in runs:
         ok = np.flatnonzero(np.isfinite(ys))
         if ok.size == 0:
             continue
