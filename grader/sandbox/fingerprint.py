@@ -76,6 +76,8 @@ def same(mine: np.ndarray, theirs: Any) -> bool:
     """Whether a print the other side sent is ``mine``, up to rounding."""
     if type(theirs) is not np.ndarray or theirs.dtype != np.float64 or theirs.shape != mine.shape:
         return False
+    if mine.tobytes() == theirs.tobytes():
+        return True  # the common case: the same numbers computed the same way
     # a loop that diverged to nan diverges the same way on both sides
     both_nan = np.isnan(mine) & np.isnan(theirs)
     with np.errstate(invalid="ignore", over="ignore"):
