@@ -332,3 +332,35 @@ def test_missing_isolation_is_said_before_grading(tmp_path, monkeypatch):
         log=said.append,
     )
     assert said[0] == "warning: no cgroups here (needs root)"
+
+
+def test_a_class_larger_than_a_workers_share_finishes_with_every_submission(tmp_path):
+    """More submissions than two workers grade before fresh ones take over
+    (grade.TASKS_PER_WORKER each): every one is graded and the batch ends.
+    With Pool(maxtasksperchild=50) a class of 160 hung after its last
+    submission in 3 of 4 runs, so this runs in its own process, with a deadline."""
+    paths = make_class(tmp_path / "class", count=110)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            *map(str, paths),
+            "-a",
+            "mini",
+            "--course",
+            str(COURSE),
+            "--out",
+            str(tmp_path / "out"),
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(read_journal(tmp_path / "out")) == 110
+    with open(tmp_path / "out" / "gradebook.csv", newline="") as f:
+        assert len(list(csv.DictReader(f))) == 110
