@@ -17,7 +17,8 @@ process lied, or its copy of the given code went another way without the
 arguments showing it), or a task's function answers it wrongly when asked
 directly, the trace is not used: the grader runs the whole loop again from
 its first arguments, call by call, exactly as if no trace had been asked
-for (``Untrue``). A submission whose functions are wrong therefore ends
+for (``Untrue``; ``grading_student`` does the same when the traced run
+raised). A submission whose functions are wrong therefore ends
 exactly as it would in one process, and only a trace whose kept calls are
 all right, and answered right by the submission, saves the round trips.
 
