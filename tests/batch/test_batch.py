@@ -60,6 +60,25 @@ def make_class(folder: Path, count: int = 6) -> list[Path]:
     return paths
 
 
+def grade_command(paths: list[Path], out: Path, workers: int) -> list[str]:
+    """``grader grade`` of the mini course, as a TA types it."""
+    return [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        *map(str, paths),
+        "-a",
+        "mini",
+        "--course",
+        str(COURSE),
+        "--out",
+        str(out),
+        "--workers",
+        str(workers),
+    ]
+
+
 def scores(out: Path) -> dict[str, tuple[float, list[tuple[str, float]]]]:
     found = {}
     for results in sorted(out.glob("*/results.json")):
@@ -127,21 +146,7 @@ def test_outputs_gradebook_canvas_and_summary(tmp_path):
 def test_resumes_after_kill_minus_nine_without_losing_or_double_counting(tmp_path):
     paths = make_class(tmp_path / "class", count=12)
     out = tmp_path / "out"
-    command = [
-        sys.executable,
-        "-m",
-        "grader",
-        "grade",
-        *map(str, paths),
-        "-a",
-        "mini",
-        "--course",
-        str(COURSE),
-        "--out",
-        str(out),
-        "--workers",
-        "1",
-    ]
+    command = grade_command(paths, out, workers=1)
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
@@ -341,21 +346,7 @@ def test_a_class_larger_than_a_workers_share_finishes_with_every_submission(tmp_
     submission in 3 of 4 runs, so this runs in its own process, with a deadline."""
     paths = make_class(tmp_path / "class", count=110)
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "grader",
-            "grade",
-            *map(str, paths),
-            "-a",
-            "mini",
-            "--course",
-            str(COURSE),
-            "--out",
-            str(tmp_path / "out"),
-            "--workers",
-            "2",
-        ],
+        grade_command(paths, tmp_path / "out", workers=2),
         capture_output=True,
         text=True,
         timeout=150,
