@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import contextlib
 
-from diagnosis_corpus import CASES, Case
+from diagnosis_corpus import Case, all_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,21 +55,30 @@ def grade(assignment: str, folder: Path, tasks: list[str], out: Path) -> dict:
     return json.loads(out.read_text())
 
 
-def outcome(results: dict, task: str) -> tuple[str, str]:
-    """(code or status, message) of the task's first failing test."""
+def outcomes(results: dict, task: str) -> list[tuple[str, str]]:
+    """(code or status, what the student reads) of each failing test of the task."""
+    found = []
     for test in results["tests"]:
-        if test["number"] != task or test["status"] == "passed":
+        number = test["number"]
+        if not (number == task or number.startswith(task + ".")) or test["status"] == "passed":
             continue
         diagnosis = test["extra_data"].get("diagnosis")
         if diagnosis:
-            return diagnosis["code"], diagnosis["message"]
-        if "fails because your" in test["output"]:
-            return "cascade", test["output"]
-        return test["status"], test["output"]
-    return "passed", ""
+            code = diagnosis["code"]
+        elif "fails because your" in test["output"]:
+            code = "cascade"
+        else:
+            code = test["status"]
+        found.append((code, test["output"]))
+    return found
 
 
-def run_case(case: Case, work: Path) -> list[tuple[str, str, str, str]]:
+def foreign(case: Case, text: str) -> list[str]:
+    """The names of ``case.forbid`` that ``text`` uses as a word."""
+    return [name for name in case.forbid if re.search(rf"(?<![\w.'\"]){re.escape(name)}\b", text)]
+
+
+def run_case(case: Case, work: Path) -> list[tuple[str, str, list[tuple[str, str]]]]:
     folder = work / f"{case.assignment}-{case.name}"
     shutil.copytree(ROOT / "examples/submissions" / case.assignment / "correct", folder)
     path = folder / f"{case.module}.py"
@@ -77,11 +87,7 @@ def run_case(case: Case, work: Path) -> list[tuple[str, str, str, str]]:
         raise SystemExit(f"{case.name}: the edit does not apply to {path}")
     path.write_text(text.replace(case.old, case.new, 1))
     results = grade(case.assignment, folder, list(case.expect), work / f"{folder.name}.json")
-    rows = []
-    for task, want in case.expect.items():
-        got, message = outcome(results, task)
-        rows.append((task, want, got, message))
-    return rows
+    return [(task, want, outcomes(results, task)) for task, want in case.expect.items()]
 
 
 def cost() -> None:
@@ -161,34 +167,45 @@ def main() -> None:
         "wrong": 0,
         "detected": 0,
         "named": 0,
+        "named_every_test": 0,
         "cascades": 0,
         "pointed": 0,
+        "pointed_every_test": 0,
         "right": 0,
         "false_alarms": 0,
+        "foreign_names": 0,
     }
     with tempfile.TemporaryDirectory() as tmp:
-        for case in CASES:
+        for case in all_cases():
             if args.only and args.only not in case.name:
                 continue
             start = time.perf_counter()
             rows = run_case(case, Path(tmp))
             seconds = time.perf_counter() - start
-            for task, want, got, message in rows:
+            for task, want, found in rows:
+                codes = [code for code, _ in found] or ["passed"]
+                first = codes[0]
+                every = all(code == want for code in codes)
                 if want == "passed":
                     counts["right"] += 1
-                    counts["false_alarms"] += got != "passed"
+                    counts["false_alarms"] += first != "passed"
                 elif want == "cascade":
                     counts["cascades"] += 1
-                    counts["pointed"] += got == "cascade"
+                    counts["pointed"] += first == "cascade"
+                    counts["pointed_every_test"] += every
                 else:
                     counts["wrong"] += 1
-                    counts["detected"] += got != "passed"
-                    counts["named"] += got == want
-                mark = "ok " if got == want else "MISS"
-                print(
-                    f"{mark} {case.assignment}/{case.name} {task}: want {want}, got {got} "
-                    f"({seconds:.1f}s) {message[:150]}"
-                )
+                    counts["detected"] += first != "passed"
+                    counts["named"] += first == want
+                    counts["named_every_test"] += every
+                names = sorted({n for _, text in found for n in foreign(case, text)})
+                counts["foreign_names"] += bool(names)
+                mark = "ok " if every and not names else "MISS"
+                print(f"{mark} {case.assignment}/{case.name} {task}: want {want} ({seconds:.1f}s)")
+                for code, text in found:
+                    print(f"      {code}: {' '.join(text.split())[:300]}")
+                if names:
+                    print(f"      names the student's code does not have: {names}")
     print(json.dumps(counts))
 
 

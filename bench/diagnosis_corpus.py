@@ -19,6 +19,23 @@ class Case:
     old: str
     new: str
     expect: dict[str, str]
+    # names the student's code does not have: no message may use them as a word
+    forbid: tuple[str, ...] = ()
+
+
+def all_cases() -> list[Case]:
+    """These cases and those of every module in bench/corpus/ (a ``CASES`` list each)."""
+    import importlib.util
+    from pathlib import Path
+
+    cases = list(CASES)
+    for path in sorted((Path(__file__).parent / "corpus").glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"corpus_{path.stem}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        cases.extend(module.CASES)
+    return cases
 
 
 CASES = [
