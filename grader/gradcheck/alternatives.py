@@ -133,7 +133,7 @@ def explain(
         else:
             if same(wrong, right) or not same(got, wrong):
                 continue
-            grads = differing(wrong, right, names)
+            grads = [g for g in differing(wrong, right, names) if g]  # "": a value with no name
         if grads:
             message = alternative.message.replace("{grads}", _join(grads))
         else:

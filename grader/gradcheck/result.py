@@ -82,6 +82,11 @@ class Diagnosis:
     def __post_init__(self) -> None:
         object.__setattr__(self, "code", Code(self.code))
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, as inside ``CheckResult.to_dict()``."""
+        out: dict[str, Any] = _jsonable(self, False)
+        return out
+
 
 @dataclass(frozen=True)
 class Probe:

@@ -17,23 +17,35 @@ copies and a few reference calls.
 
 from __future__ import annotations
 
+import copy
 import os
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from grader.course.templates import Task
+from grader.gradcheck.alternatives import Alternative, explain
+from grader.gradcheck.codes import Code
+from grader.gradcheck.failure import GradientCheckFailed
+from grader.gradcheck.result import Diagnosis
 from grader.gradcheck.tracebacks import RaisedElsewhere
+from grader.plugin.explain import ReferenceExplainer
 from grader.plugin.solutions import Reference
 from grader.plugin.substitute import original, substituted
-from grader.plugin.watch import Watch
+from grader.plugin.watch import Watch, arrays_of
 
 
 class GivenCodeFailed(AssertionError):
-    """Given code failed because of a task's function; ``str()`` says which."""
+    """Given code failed because of a task's function; ``str()`` says which,
+    and ``diagnosis`` names it as a check's result would."""
+
+    def __init__(self, diagnosis: Diagnosis) -> None:
+        super().__init__(diagnosis.message)
+        self.diagnosis = diagnosis
 
 
 @contextmanager
@@ -46,58 +58,184 @@ def watched(reference: Reference, handle: Any, task_id: str | None, what: str) -
             continue
     watch = Watch(reference, originals, answer_right=False)
     replacements = {t: watch.watcher(t) for t in reference.tasks if t.id in originals}
+    failed: Exception | None = None
     with substituted(handle, replacements):
         try:
             yield
-        except GivenCodeFailed:
+        except (GivenCodeFailed, GradientCheckFailed):
             raise
         except Exception as exc:
-            explained = _explain(exc, watch, reference, task_id, what)
-            if explained is None:
-                raise
-            raise GivenCodeFailed(explained) from exc
+            failed = exc
+    # judged outside the block: naming a mistake runs the student's functions
+    # and the reference's mutants where the test reaches them
+    blame = Blame(watch, reference, handle, task_id, what)
+    if failed is not None:
+        explained = blame.failure(failed)
+        if explained is None:
+            raise failed
+        raise GivenCodeFailed(explained) from failed
     # A loop that reached its goal proves nothing if a task's function got
     # there another way (a "backward" that solves for the weights in place and
     # returns zeros): its first calls must also agree with the reference.
-    wrong = watch.judge()
-    others = [t for t in wrong if t.id != task_id]
-    if others:
-        cause = others[0]
-        raise GivenCodeFailed(
-            f"{what} reached its goal, but only by luck: your {cause.qualname} "
-            f"(Task {cause.id}) is wrong: fix that first"
+    explained = blame.success()
+    if explained is not None:
+        raise GivenCodeFailed(explained)
+
+
+class Blame:
+    """Which task's function a run of given code went wrong by, judged from
+    the calls ``watch`` recorded; ``task_id`` is the test's own task."""
+
+    def __init__(
+        self, watch: Watch, reference: Reference, handle: Any, task_id: str | None, what: str
+    ) -> None:
+        self.watch = watch
+        self.reference = reference
+        self.handle = handle
+        self.what = what
+        self.wrong = watch.judge() if watch.recorded else []
+        self.others = [t for t in self.wrong if t.id != task_id]
+        self.own = next((t for t in self.wrong if t.id == task_id), None)
+
+    def failure(self, exc: Exception) -> Diagnosis | None:
+        """Why the given code raised (or the test's assertion inside it failed)."""
+        if self.others:
+            return self._cascade(f"{self.what} fails")
+        if isinstance(exc, RaisedElsewhere) or _raised_by_student(exc, self.reference):
+            return None  # the student's own traceback says more
+        named = self._named()
+        if named is not None:
+            happened = _first_line(exc) if isinstance(exc, AssertionError) else _raised(exc)
+            return replace(named, message=f"{self.what} failed ({happened}). {named.message}")
+        if isinstance(exc, AssertionError) or self.watch.last is None:
+            return None
+        returned = self.watch.last
+        return Diagnosis(
+            Code.GIVEN_CODE_FAILED,
+            f"the given code of {self.what} failed with {_raised(exc)}"
+            f", after your {returned.task.qualname} (Task {returned.task.id}) returned "
+            + describe_value(returned.value)
+            + _expected(returned.task, self.reference),
         )
-    if wrong:
-        task = wrong[0]
-        raise GivenCodeFailed(
-            f"{what} reached its goal, but your {task.qualname} (Task {task.id}) does not "
+
+    def success(self) -> Diagnosis | None:
+        """A run that reached its goal with a wrong task's function."""
+        if self.others:
+            return self._cascade(f"{self.what} reached its goal, but only by luck:")
+        if self.own is None:
+            return None
+        named = self._named()
+        task = self.own
+        return Diagnosis(
+            named.code if named is not None else Code.UNRECOGNISED,
+            f"{self.what} reached its goal, but your {task.qualname} (Task {task.id}) does not "
             "return the right values on the loop's own inputs (or changes them in place): "
             "no points for a loop that succeeds without the right gradients"
+            + (f". {named.message}" if named is not None else ""),
         )
 
-
-def _explain(
-    exc: Exception, watch: Watch, reference: Reference, task_id: str | None, what: str
-) -> str | None:
-    others = [t for t in watch.judge() if t.id != task_id]
-    if others:
-        cause = others[0]
-        return (
-            f"{what} fails because your {cause.qualname} (Task {cause.id}) is wrong: fix that first"
+    def _cascade(self, prefix: str) -> Diagnosis:
+        cause = self.others[0]
+        return Diagnosis(
+            Code.CASCADE,
+            f"{prefix} because your {cause.qualname} (Task {cause.id}) is wrong: fix that first",
         )
-    if isinstance(exc, AssertionError | RaisedElsewhere) or watch.last is None:
+
+    def _named(self) -> Diagnosis | None:
+        """The test's own task named by the reference's mutants, on the first
+        recorded call of it whose answer differs from the reference's."""
+        task = self.own
+        if task is None:
+            return None
+        student = self.watch.originals.get(task.id)
+        if student is None:
+            return None
+        explainer = WithEffect(ReferenceExplainer(self.reference, self.handle, task, student))
+        for call in self.watch.recorded:
+            if call.task is not task or call.kwargs:
+                continue
+            named = _named_call(explainer, student, call.args)
+            if named is not None:
+                return named
         return None
-    if _raised_by_student(exc, reference):
+
+
+def _named_call(
+    explainer: WithEffect, student: Callable[..., object], args: tuple[Any, ...]
+) -> Diagnosis | None:
+    """The mistake of one call (None when it agrees with the reference)."""
+
+    def fresh() -> tuple[Any, ...]:
+        copied: tuple[Any, ...] = copy.deepcopy(args)
+        return copied
+
+    method = bool(args) and hasattr(args[0], "__dict__")
+    try:
+        got: object = with_effect(student)(*fresh())
+    except Exception as exc:  # the student's function raises on the loop's inputs
+        got = exc
+    try:
+        return explain(explainer, fresh, got, _effect_name if method else _returned_name)
+    except Exception:  # naming must never turn a failure into a crash
         return None
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    returned = watch.last
-    return (
-        f"the given code of {what} failed with {type(exc).__name__}"
-        + (f": {detail}" if detail else "")
-        + f", after your {returned.task.qualname} (Task {returned.task.id}) returned "
-        + describe_value(returned.value)
-        + _expected(returned.task, reference)
-    )
+
+
+class WithEffect:
+    """An explainer whose functions return what they returned together with
+    the arrays they left on their object (a method such as Network.backward
+    keeps its gradients as attributes)."""
+
+    def __init__(self, inner: ReferenceExplainer) -> None:
+        self.inner = inner
+
+    def cascade(self, args: tuple[Any, ...]) -> Diagnosis | None:
+        return self.inner.cascade(args)
+
+    def reference(self) -> Callable[..., object] | None:
+        right = self.inner.reference()
+        return None if right is None else with_effect(right)
+
+    def alternatives(self) -> Iterator[Alternative]:
+        for alternative in self.inner.alternatives():
+            yield replace(alternative, backward=with_effect(alternative.backward))
+
+
+def with_effect(function: Callable[..., object]) -> Callable[..., object]:
+    """``function`` returning (its value, the arrays of its first argument)."""
+
+    def run(*args: Any) -> object:
+        value = function(*args)
+        owner = args[0] if args and hasattr(args[0], "__dict__") else None
+        return value, arrays_of(owner) if owner is not None else {}
+
+    return run
+
+
+def _returned_name(path: str) -> str:
+    """A returned dict's key as the handout spells it; values in a tuple or
+    list go unnamed (the message then names no values)."""
+    path = path.removeprefix("[0]")  # (value, effect): the value's own path
+    if path.startswith("[") and path[1:2] in "'\"":
+        key = path[1:].split("]", 1)[0].strip("'\"")
+        return f'"{key}"'
+    return ""
+
+
+def _effect_name(path: str) -> str:
+    """An attribute a method left on its object, as ``self.<name>``."""
+    if path.startswith("[1]['"):
+        return "self." + path[5:].split("'", 1)[0]
+    return _returned_name(path)
+
+
+def _raised(exc: BaseException) -> str:
+    detail = _first_line(exc)
+    return type(exc).__name__ + (f": {detail}" if detail else "")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
 
 
 def _raised_by_student(exc: BaseException, reference: Reference) -> bool:

@@ -24,6 +24,7 @@ from grader.gradcheck.tracebacks import ProcessEnded, RaisedElsewhere, describe,
 from grader.plugin import coverage, handout
 from grader.plugin.checker import Checker, Subject
 from grader.plugin.compact import Compact, wanted
+from grader.plugin.given_code import GivenCodeFailed
 from grader.plugin.scoreboard import render, wrap
 from grader.plugin.student import Student, SubmissionError
 from grader.results import gradescope
@@ -372,7 +373,7 @@ def pytest_runtest_makereport(
         message=message,
         hidden=hidden,
         line=item.location[1] or 0,
-        diagnosis=next((c["diagnosis"] for c in checks if c["diagnosis"]), None),
+        diagnosis=_given(call) or next((c["diagnosis"] for c in checks if c["diagnosis"]), None),
         checks=checks,
         artifacts=dict(checker.artifacts) if checker else {},
         stdout=report.capstdout + sandboxed[0],
@@ -382,6 +383,12 @@ def pytest_runtest_makereport(
     # as plain data: xdist carries user_properties between processes
     report.user_properties.append((RECORD, outcome.to_dict()))
     return report
+
+
+def _given(call: pytest.CallInfo[None]) -> dict[str, Any] | None:
+    """The diagnosis of given code that failed because of a task's function."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    return exc.diagnosis.to_dict() if isinstance(exc, GivenCodeFailed) else None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -35,6 +35,15 @@ class Returned:
     value: Any
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A call kept to be judged later: copies of its arguments."""
+
+    task: Task
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
 class Watch:
     """Compares calls of the tasks in ``originals`` (task id -> the function
     the test reaches) with the reference.
@@ -65,7 +74,7 @@ class Watch:
         self._depth = 0
         self.wrong: list[Task] = []
         self.last: Returned | None = None
-        self.recorded: list[tuple[Task, tuple[Any, ...], dict[str, Any]]] = []
+        self.recorded: list[Recorded] = []
         self._calls: Counter[str] = Counter()
         self._compiled: dict[str, Callable[..., Any] | None] = {}
 
@@ -91,11 +100,7 @@ class Watch:
         first = self._calls[task.id] < CALLS_COMPARED
         self._calls[task.id] += 1
         if not self.answer_right:
-            if first:  # arguments that cannot be copied are not judged
-                with contextlib.suppress(Exception):
-                    self.recorded.append((task, *copy.deepcopy((args, kwargs))))
-            self.last = Returned(task, student(*args, **kwargs))
-            return self.last.value
+            return self._recorded(task, student, first, args, kwargs)
         right_version = self._right(task)
         if right_version is None:
             return student(*args, **kwargs)
@@ -121,13 +126,35 @@ class Watch:
         _copy_state(right_args, args)
         return right
 
+    def _recorded(
+        self,
+        task: Task,
+        student: Callable[..., Any],
+        first: bool,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """The student's answer, unchanged; the first calls kept as copies.
+        ``last`` is what an outermost call returned to the code around it."""
+        if first:  # arguments that cannot be copied are not judged
+            with contextlib.suppress(Exception):
+                self.recorded.append(Recorded(task, *copy.deepcopy((args, kwargs))))
+        self._depth += 1
+        try:
+            value = student(*args, **kwargs)
+        finally:
+            self._depth -= 1
+        if not self._depth:
+            self.last = Returned(task, value)
+        return value
+
     def judge(self) -> list[Task]:
         """The recorded calls judged now: wrong tasks, innermost first."""
         wrong: list[Task] = []
-        for task, args, kwargs in self.recorded:
+        for call in self.recorded:
             check = Watch(self.reference, self.originals, answer_right=True)
             try:
-                check.call(task, args, kwargs)
+                check.call(call.task, *copy.deepcopy((call.args, call.kwargs)))
             except Exception:  # the reference cannot run on what it was given
                 continue
             wrong += [t for t in check.wrong if t not in wrong]
@@ -149,11 +176,12 @@ def _agree(got: Any, right: Any, got_args: tuple[Any, ...], right_args: tuple[An
     if not same(got, right):
         return False
     if got_args and right_args and hasattr(got_args[0], "__dict__"):
-        return same(_arrays(got_args[0]), _arrays(right_args[0]))
+        return same(arrays_of(got_args[0]), arrays_of(right_args[0]))
     return True
 
 
-def _arrays(owner: Any) -> dict[str, Any]:
+def arrays_of(owner: Any) -> dict[str, Any]:
+    """The array attributes of an object, by name: a method's effect on it."""
     return {k: v for k, v in sorted(vars(owner).items()) if isinstance(v, np.ndarray)}
 
 

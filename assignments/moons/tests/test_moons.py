@@ -131,8 +131,8 @@ def test_three_layer_training(student, checker):
     X, y = student.data.make_moons_data()
     model = net.init_model(3, X.shape[1], 2)
     probs, cache = net.forward(model, X)
-    check_gradient_shapes("backward", net.backward(model, probs, cache, y), model)
     with checker.given("the given three-layer training (build_model)"):
+        check_gradient_shapes("backward", net.backward(model, probs, cache, y), model)
         model, losses = net.build_model(X, y, nn_hdim=3, num_passes=PASSES)
         checker.loss_curve(
             losses, reference_curve("three_layer"), "moons, 3 tanh units", every=1000
@@ -232,8 +232,8 @@ def test_four_layer_training(student, checker):
     X, y = student.data.make_moons_data()
     params = deep.init_params([X.shape[1], 3, 3, 2])
     probs, cache = deep.forward(params, X)
-    check_gradient_shapes("deep.backward", deep.backward(params, probs, cache, y), params)
     with checker.given("the given four-layer training (deep.train)"):
+        check_gradient_shapes("deep.backward", deep.backward(params, probs, cache, y), params)
         params, losses = deep.train(X, y, [3, 3], "tanh", num_passes=PASSES, d=10e-3)
         checker.loss_curve(
             losses, reference_curve("four_layer"), "moons, 3 + 3 tanh units, annealing", every=1000
@@ -243,12 +243,22 @@ def test_four_layer_training(student, checker):
 
 
 def check_gradient_shapes(function: str, grads: dict, params: dict) -> None:
-    """Before training: every gradient must have its parameter's shape."""
+    """Before training: a gradient under each parameter's key, of its shape."""
+    assert isinstance(grads, dict), (
+        f"{function} returned {type(grads).__name__}, not a dict; the handout asks for a dict "
+        f"with the parameters' keys {list(params)}"
+    )
     for name, value in params.items():
+        assert name in grads, (
+            f"{function} returned no gradient under the key {name!r} (its keys: "
+            f"{[str(k) for k in grads][:8]}); the handout asks for the parameters' keys "
+            f"{list(params)}"
+        )
         got = np.shape(grads[name])
         assert got == value.shape, (
-            f"{function} returns d{name} of shape {got} but {name} has shape {value.shape}; "
-            "gradient descent needs them to match (check keepdims=True and the order of products)"
+            f"{function} returns the gradient {name!r} of shape {got} but {name} has shape "
+            f"{value.shape}; gradient descent needs them to match (check keepdims=True and "
+            "the order of products)"
         )
 
 
