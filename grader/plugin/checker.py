@@ -20,9 +20,10 @@ from grader.gradcheck.codes import Code
 from grader.gradcheck.failure import GradientCheckFailed, LayerCheck, NotAttempted
 from grader.gradcheck.metrics import Tolerance
 from grader.gradcheck.result import CheckResult, Status
-from grader.plugin import given_code
+from grader.plugin import given_code, names
 from grader.plugin.explain import ReferenceExplainer
 from grader.plugin.solutions import Reference, find_reference, open_reference
+from grader.plugin.substitute import original
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,9 @@ class Checker:
         # Inputs depend on the test, not on the order tests run in (xdist, -k).
         self.rng = np.random.default_rng([seed, zlib.crc32(nodeid.encode())])
 
-    def _settle(self, result: CheckResult) -> CheckResult:
+    def _settle(self, result: CheckResult, backward: Callable[..., object]) -> CheckResult:
+        if not result.passed:
+            result = self._in_student_names(result, backward)
         self.results.append(result)
         if result.status is Status.NOT_ATTEMPTED:
             raise NotAttempted(result.message)
@@ -74,7 +77,7 @@ class Checker:
     ) -> CheckResult:
         """``check_layer`` with the course's seed; fails the test if wrong."""
         options = self._options(backward, options)
-        return self._settle(check_layer(forward, backward, inputs, **options))
+        return self._settle(check_layer(forward, backward, inputs, **options), backward)
 
     def loss(
         self,
@@ -85,12 +88,12 @@ class Checker:
     ) -> CheckResult:
         """``check_loss`` with the course's seed; fails the test if wrong."""
         options = self._options(backward, options)
-        return self._settle(check_loss(forward, backward, inputs, **options))
+        return self._settle(check_loss(forward, backward, inputs, **options), backward)
 
     def _options(self, backward: Callable[..., object], given: dict[str, Any]) -> dict[str, Any]:
         """The test's options over the course's: explainer, seed, tolerance, source."""
         return {
-            "explainer": self._explainer(backward),
+            "explainer": self._explainer(backward, given.get("name")),
             "seed": self.seed,
             "tolerance": self.tolerance,
             "source": self.source,
@@ -115,7 +118,30 @@ class Checker:
         cascade = result.diagnosis is not None and result.diagnosis.code is Code.CASCADE
         if layers is not None and result.status is Status.FAILED and not cascade:
             result = self._blame(result, layers())
-        return self._settle(result)
+        return self._settle(result, gradient)
+
+    def _in_student_names(
+        self, result: CheckResult, backward: Callable[..., object]
+    ) -> CheckResult:
+        """A check of the task's own function speaks in the names of the
+        student's version of it (read from the submission's source)."""
+        try:
+            found = self._reference()
+            if found is None:
+                return result
+            reference, handle = found
+            task = reference.by_id.get(str(self.subject.task)) if self.subject else None
+            if task is None or not calls_directly(handle, task, backward):
+                return result
+            student = names.read_file(source_of(handle.path, task.module), task.qualname)
+            handout = names.read_file(reference.folder / f"{task.module}.py", task.qualname)
+            if student is None or handout is None:
+                return result
+            grads = {t.name: t.param for t in result.tensors}
+            renaming = names.renaming(handout, student, grads, frozenset(names.ROLES))
+            return names.renamed(result, renaming)
+        except Exception:  # names are a courtesy: a check never fails because of them
+            return result
 
     def _reference(self) -> tuple[Reference, Any] | None:
         """The reference and the student handle, when both can be found."""
@@ -127,7 +153,7 @@ class Checker:
             return None
         return open_reference(folder), handle
 
-    def _explainer(self, backward: Callable[..., object]) -> Explainer | None:
+    def _explainer(self, backward: Callable[..., object], name: str | None) -> Explainer | None:
         """Names failures from the reference's mutants and the other tasks'
         functions, when the reference is at hand (a course checkout, or
         grading mode); a student's handout has none."""
@@ -139,7 +165,7 @@ class Checker:
             task = reference.by_id.get(str(self.subject.task)) if self.subject else None
             if task is None:
                 return None
-            return ReferenceExplainer(reference, handle, task, backward)
+            return ReferenceExplainer(reference, handle, task, backward, label=name)
         except Exception:  # naming is a bonus: a check never fails because of it
             return None
 
@@ -231,3 +257,15 @@ class Checker:
 def _number(value: float) -> float | None:
     f = float(value)
     return f if np.isfinite(f) else None
+
+
+def calls_directly(handle: Any, task: Any, backward: Callable[..., object]) -> bool:
+    """The check calls the task's function itself (or it bound to an object),
+    so its arguments are the function's parameters, position by position."""
+    mine = original(handle, task)
+    return mine is not None and (backward is mine or getattr(backward, "__func__", None) is mine)
+
+
+def source_of(path: Path, module: str) -> Path:
+    """The file of a submission's module: the submission itself when it is one file."""
+    return path if path.is_file() else path / f"{module}.py"
