@@ -7,8 +7,38 @@ import numpy as np
 
 from .forwards import sigmoid_forward_keep_x
 from .registry import mistake
+from .right import linear_vectorized
 
 # --- linear -----------------------------------------------------------------
+
+
+@mistake("linear", "overwrite_not_accumulate", reference=linear_vectorized)
+def linear_loop_overwrites_dw(dout, cache):
+    x, w, b = cache
+    dw = np.zeros_like(w)
+    db = np.zeros_like(b)
+    for i in range(x.shape[0]):
+        dw = np.outer(x[i], dout[i])  # = where += belongs: only the last sample is kept
+        db += dout[i]
+    return dout @ w.T, dw, db
+
+
+@mistake("linear", "loop_off_by_one", reference=linear_vectorized)
+def linear_loop_stops_one_short(dout, cache):
+    x, w, b = cache
+    dx, dw, db = np.zeros_like(x), np.zeros_like(w), np.zeros_like(b)
+    for i in range(x.shape[0] - 1):
+        dx[i] = w @ dout[i]
+        dw += np.outer(x[i], dout[i])
+        db += dout[i]
+    return dx, dw, db
+
+
+@mistake("linear", "loop_off_by_one", reference=linear_vectorized)
+def linear_loop_starts_one_late(dout, cache):
+    x, w, b = cache
+    dw = sum(np.outer(x[i], dout[i]) for i in range(1, x.shape[0]))
+    return dout @ w.T, dw, dout.sum(axis=0)
 
 
 @mistake("linear", "transposed")

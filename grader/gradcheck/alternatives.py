@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from grader.gradcheck import samples
 from grader.gradcheck.codes import Code
 from grader.gradcheck.metrics import normwise
 from grader.gradcheck.result import Diagnosis
@@ -64,11 +65,12 @@ def leaves(value: object, path: str = "") -> Iterator[tuple[str, object]]:
 
 
 def same(a: object, b: object) -> bool:
-    """The same structure, and the same values up to rounding."""
-    left, right = list(leaves(a)), list(leaves(b))
-    if [p for p, _ in left] != [p for p, _ in right]:
+    """The same structure, and the same values up to rounding (a dict's keys
+    in any order: {"W2": ..., "W1": ...} is the same dict as the handout's)."""
+    left, right = dict(leaves(a)), dict(leaves(b))
+    if left.keys() != right.keys():
         return False
-    return all(_same_leaf(x, y) for (_, x), (_, y) in zip(left, right, strict=True))
+    return all(_same_leaf(left[path], right[path]) for path in left)
 
 
 def _same_leaf(x: object, y: object) -> bool:
@@ -92,7 +94,7 @@ def _same_leaf(x: object, y: object) -> bool:
 def differing(got: object, right: object, names: Callable[[str], str]) -> list[str]:
     """The names of the leaves in which ``got`` differs from ``right``."""
     left, other = dict(leaves(got)), dict(leaves(right))
-    if list(left) != list(other):
+    if left.keys() != other.keys():
         return []
     return [names(path) for path in left if not _same_leaf(left[path], other[path])]
 
@@ -143,7 +145,47 @@ def explain(
             break
     if raised:  # many mistakes raise the same error: prefer the ones that usually do
         matches.sort(key=lambda d: RAISING.index(d.code) if d.code in RAISING else len(RAISING))
-    return matches[0] if matches else None
+        return matches[0] if matches else None
+    return matches[0] if matches else per_sample(reference, args, got, right, names)
+
+
+def per_sample(
+    reference: Callable[..., object],
+    args: Callable[[], tuple[Any, ...]],
+    got: object,
+    right: object,
+    names: Callable[[str], str],
+) -> Diagnosis | None:
+    """A loop over the batch that leaves a sample out or overwrites a sum,
+    when the student's values are exactly what such a loop returns."""
+    for candidate in samples.candidates(reference, args, right):
+        touched = partly(got, right, candidate.value)
+        if not touched:
+            continue
+        grads = [g for g in (names(path) for path in touched) if g]
+        message = samples.MESSAGES[candidate.code].replace("{which}", candidate.which)
+        if grads:
+            message = message.replace("{grads}", _join(grads))
+        else:
+            message = message.replace("{grads}: ", "")
+        return Diagnosis(candidate.code, message, grads[0] if len(grads) == 1 else None)
+    return None
+
+
+def partly(got: object, right: object, wrong: object) -> list[str]:
+    """The paths at which ``got`` is ``wrong`` (and ``wrong`` is not right),
+    when every other value of ``got`` is right; [] when ``got`` is neither."""
+    mine, good, bad = dict(leaves(got)), dict(leaves(right)), dict(leaves(wrong))
+    if not mine.keys() == good.keys() == bad.keys():
+        return []
+    touched = []
+    for path, value in mine.items():
+        if _same_leaf(value, good[path]):
+            continue
+        if not _same_leaf(value, bad[path]):
+            return []
+        touched.append(path)
+    return touched
 
 
 # mistakes that typically end in an exception, most telling first

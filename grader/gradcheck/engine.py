@@ -481,8 +481,11 @@ def _result(
 ) -> CheckResult:
     if diagnosis is not None:
         message = diagnosis.message
+        named = diagnosis.tensor  # a gradient's name, or its dict key quoted ('"W"')
         others = [
-            t.name for t in tensors if t.status is Status.FAILED and t.name != diagnosis.tensor
+            t.name
+            for t in tensors
+            if t.status is Status.FAILED and named not in (t.name, f'"{t.param}"')
         ]
         if others and diagnosis.tensor is not None:
             message += f"; {', '.join(others)} {'is' if len(others) == 1 else 'are'} also wrong"

@@ -87,6 +87,13 @@ def test_values_compare_by_structure_and_numbers():
     assert not same(a, [np.ones((2, 3)) * 1.01, {"b": np.zeros(3)}])
 
 
+def test_a_dict_is_the_same_whatever_the_order_of_its_keys():
+    handout = {"W1": np.ones((2, 3)), "b1": np.zeros(3), "W2": np.eye(3)}
+    student = {"W2": np.eye(3), "b1": np.zeros(3), "W1": np.ones((2, 3))}
+    assert same(student, handout)
+    assert not same(student, {**handout, "W2": 2 * np.eye(3)})
+
+
 def test_an_exception_matches_one_of_the_same_kind_and_message():
     assert same_failure(ValueError("shapes (3,4) (3,7)"), ValueError("shapes (3,4) (3,7)"))
     assert not same_failure(ValueError("shapes (3,4) (3,7)"), TypeError("shapes (3,4) (3,7)"))

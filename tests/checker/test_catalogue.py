@@ -57,6 +57,8 @@ def test_catalogue_covers_every_named_mistake():
         "modified_input",
         "not_attempted",
         "unrecognised",
+        "overwrite_not_accumulate",
+        "loop_off_by_one",
     }
     assert required <= codes
 

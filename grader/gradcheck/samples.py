@@ -1,0 +1,136 @@
+"""Mistakes of a loop over the samples of a batch, named from the right
+function alone: a right version run on part of the batch gives what a loop
+that stops one sample short, starts one late, or overwrites (=) where it must
+accumulate (+=) returns.
+
+A returned array whose first axis is the batch is per sample (``dx``); any
+other is a sum over the samples (``dw``, ``db``). The right version may
+divide by the batch size, so each candidate is also tried rescaled to the
+whole batch's N. Nothing here knows a layer: this works for any function
+whose arguments carry the batch on their first axis.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.gradcheck.codes import Code
+
+MESSAGES = {
+    Code.LOOP_OFF_BY_ONE: "{grads}: the loop over the samples leaves one out ({which}), so "
+    "its contribution is missing; loop over all N samples",
+    Code.OVERWRITE_NOT_ACCUMULATE: "{grads}: inside the loop over the samples a sum is "
+    "overwritten (=) where it must accumulate (+=), so only the last sample counts",
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    code: Code
+    which: str
+    value: object
+
+
+def batch_size(args: tuple[Any, ...]) -> int | None:
+    """The leading size of the first array in the arguments (dout, x, scores)."""
+    first = next(_arrays(args), None)
+    if first is None or first.ndim == 0 or first.shape[0] < 2:
+        return None
+    return int(first.shape[0])
+
+
+def candidates(
+    right: Callable[..., object], args: Callable[[], tuple[Any, ...]], full: object
+) -> Iterator[Candidate]:
+    """What each loop mistake returns, built from ``right`` on parts of the batch;
+    ``full`` is what ``right`` returns on the whole batch."""
+    n = batch_size(args())
+    if n is None:
+        return
+    parts = {
+        "head": slice(0, n - 1),  # stops one short: the last sample left out
+        "rest": slice(1, n),  # starts one late: the first sample left out
+        "last": slice(n - 1, n),  # overwritten: only the last sample is kept
+    }
+    runs: dict[str, object] = {}
+    for name, part in parts.items():
+        try:
+            runs[name] = right(*sliced(args(), n, part))
+        except Exception:  # the right version cannot run on part of the batch
+            continue
+    for scale in (1.0, None):
+        if "head" in runs:
+            value = combine(full, runs["head"], n, parts["head"], scale, n - 1)
+            yield Candidate(Code.LOOP_OFF_BY_ONE, "the last sample", value)
+        if "rest" in runs:
+            value = combine(full, runs["rest"], n, parts["rest"], scale, n - 1)
+            yield Candidate(Code.LOOP_OFF_BY_ONE, "the first sample", value)
+        if "last" in runs:
+            value = combine(full, runs["last"], n, None, scale, 1)
+            yield Candidate(Code.OVERWRITE_NOT_ACCUMULATE, "", value)
+
+
+def combine(
+    full: object, part: object, n: int, rows: slice | None, scale: float | None, used: int
+) -> object:
+    """The result of a loop that saw only some samples: sums from ``part``;
+    per-sample arrays from ``part`` at ``rows`` and zero elsewhere (or whole
+    from ``full`` when ``rows`` is None: each row is still written). ``scale``
+    None: ``part`` divided by its own batch size, rescaled to ``n``."""
+    factor = used / n if scale is None else scale
+    if isinstance(full, Mapping) and isinstance(part, Mapping):
+        return {k: combine(full[k], part.get(k), n, rows, scale, used) for k in full}
+    if isinstance(full, tuple | list) and isinstance(part, tuple | list):
+        if len(full) != len(part):
+            return None
+        items = [combine(f, p, n, rows, scale, used) for f, p in zip(full, part, strict=True)]
+        return type(full)(items) if isinstance(full, tuple) else items
+    if not isinstance(full, np.ndarray) or not isinstance(part, np.ndarray):
+        return part
+    if full.ndim >= 1 and full.shape[0] == n:  # per sample
+        if rows is None:
+            return full
+        out = np.zeros_like(full, dtype=np.result_type(full, part))
+        if part.shape != out[rows].shape:
+            return None
+        out[rows] = part * factor
+        return out
+    return part * factor
+
+
+def sliced(value: Any, n: int, rows: slice) -> Any:
+    """``value`` with every array whose first axis has length ``n`` cut to
+    ``rows``, in nested tuples, lists, dicts and objects' attributes."""
+    if isinstance(value, np.ndarray):
+        return value[rows].copy() if value.ndim >= 1 and value.shape[0] == n else value
+    if isinstance(value, tuple | list):
+        items = [sliced(v, n, rows) for v in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        return {k: sliced(v, n, rows) for k, v in value.items()}
+    if hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value):
+        other = copy.copy(value)
+        for key, item in vars(value).items():
+            if isinstance(item, np.ndarray):
+                setattr(other, key, sliced(item, n, rows))
+        return other
+    return value
+
+
+def _arrays(value: Any) -> Iterator[np.ndarray]:
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _arrays(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _arrays(item)
+    elif hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value):
+        for item in vars(value).values():
+            yield from _arrays(item)
