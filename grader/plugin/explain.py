@@ -93,19 +93,27 @@ MESSAGES: dict[Mistake, str] = {
     "subtract it first, then divide by N",
     Mistake.FORWARD_VALUE_HANDED_DOWN: "{grads}: a forward value is passed on where the "
     "upstream gradient belongs{detail}",
-    Mistake.WRONG_VARIABLE: "{grads}: a wrong value is passed on{detail}; each step must use the "
-    "gradient the step before it computed",
+    Mistake.WRONG_VARIABLE: "{grads}: one value is used where another belongs{detail}; check "
+    "which variable each step of the formula (or of the chain rule) must use",
 }
 
 
 class ReferenceExplainer:
     """The ``Explainer`` of one check of ``task``: ``backward`` is what the
-    check calls (the task's function itself, or the test's code around it)."""
+    check calls (the task's function itself, or the test's code around it);
+    ``label`` is what the check calls it ("loss_and_grads"), the task's name
+    when it has none."""
 
     def __init__(
-        self, reference: Reference, handle: Any, task: Task, backward: Callable[..., object]
+        self,
+        reference: Reference,
+        handle: Any,
+        task: Task,
+        backward: Callable[..., object],
+        label: str | None = None,
     ) -> None:
         self.code = reference
+        self.label = label or task.qualname
         self.handle = handle
         self.task = task
         self.backward = backward
@@ -136,7 +144,7 @@ class ReferenceExplainer:
             pass
         if not watch.wrong:
             return None
-        return cascade_diagnosis(self.task, watch.wrong[0])
+        return cascade_diagnosis(self.label, watch.wrong[0])
 
     def reference(self) -> Callable[..., object] | None:
         return self._runner(self.code.function(self.task))
@@ -184,10 +192,10 @@ class ReferenceExplainer:
         return run
 
 
-def cascade_diagnosis(task: Task, cause: Task) -> Diagnosis:
+def cascade_diagnosis(label: str, cause: Task) -> Diagnosis:
     return Diagnosis(
         Code.CASCADE,
-        f"{task.qualname} fails because your {cause.qualname} (Task {cause.id}) is wrong: "
+        f"{label} fails because your {cause.qualname} (Task {cause.id}) is wrong: "
         "fix that first",
     )
 

@@ -100,7 +100,7 @@ class Blame:
     def failure(self, exc: Exception) -> Diagnosis | None:
         """Why the given code raised (or the test's assertion inside it failed)."""
         if self.others:
-            return self._cascade(f"{self.what} fails")
+            return self._cascade(f"{self.what} fails because")
         if isinstance(exc, RaisedElsewhere) or _raised_by_student(exc, self.reference):
             return None  # the student's own traceback says more
         named = self._named()
@@ -121,7 +121,7 @@ class Blame:
     def success(self) -> Diagnosis | None:
         """A run that reached its goal with a wrong task's function."""
         if self.others:
-            return self._cascade(f"{self.what} reached its goal, but only by luck:")
+            return self._cascade(f"{self.what} ran to the end, but")
         if self.own is None:
             return None
         named = self._named()
@@ -138,7 +138,7 @@ class Blame:
         cause = self.others[0]
         return Diagnosis(
             Code.CASCADE,
-            f"{prefix} because your {cause.qualname} (Task {cause.id}) is wrong: fix that first",
+            f"{prefix} your {cause.qualname} (Task {cause.id}) is wrong: fix that first",
         )
 
     def _named(self) -> Diagnosis | None:

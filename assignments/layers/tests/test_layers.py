@@ -121,9 +121,12 @@ def test_sigmoid_gd(student, checker):
 @pytest.mark.task("1.11", points=1, name="sigmoid_gd")
 def test_sigmoid_gd_at_saturation(student):
     y = np.array([1e-9, 0.5, 1 - 1e-9])
-    got = student.layer_class.sigmoid_gd(y)
-    np.testing.assert_allclose(
-        got, y * (1 - y), rtol=1e-9, err_msg="sigmoid_gd(Y) must be Y * (1 - Y), using the output Y"
+    got = np.asarray(student.layer_class.sigmoid_gd(y), dtype=float)
+    want = y * (1 - y)
+    assert got.shape == want.shape and np.allclose(got, want, rtol=1e-9, atol=0), (
+        f"sigmoid_gd on saturated outputs Y = [1e-9, 0.5, 1 - 1e-9] returned {got.tolist()}, "
+        f"not Y * (1 - Y) = {want.tolist()}: write it with the output Y itself (Y is already "
+        "sigmoid(A)), in a form that stays exact near 0 and 1"
     )
 
 

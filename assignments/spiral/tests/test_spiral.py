@@ -129,7 +129,8 @@ def test_loss_and_grads(student, checker):
     X = random_array((N, D), checker.rng)
     y = checker.rng.integers(0, K, N)
     params = random_params(checker.rng, X)
-    check_gradient_shapes(net, X, y)
+    with checker.given("loss_and_grads"):
+        check_gradient_shapes(net, X, y)
     checker.function(
         lambda p: net.loss_and_grads(p, X, y, REG)[0],
         lambda p: net.loss_and_grads(p, X, y, REG)[1],
@@ -146,15 +147,16 @@ def check_gradient_shapes(net, X: np.ndarray, y: np.ndarray) -> None:
     scores, cache = net.scores_forward(params, X)
     _, loss_cache = net.softmax_loss_forward(scores, y)
     dscores = net.softmax_loss_backward(loss_cache)
-    expect_shape("softmax_loss_backward", "dscores", dscores, "scores", scores)
+    expect_shape("softmax_loss_backward", "its gradient", dscores, "scores", scores)
     grads = net.scores_backward(dscores, cache)
     for name in ("W", "b", "W2", "b2"):
-        expect_shape("scores_backward", f"d{name}", grads[name], name, params[name])
+        expect_shape("scores_backward", f"the gradient {name!r}", grads[name], name, params[name])
     for name, value in net.l2_backward(params, 1e-3).items():
-        expect_shape("l2_backward", f"d{name}", value, name, params[name])
+        expect_shape("l2_backward", f"the gradient {name!r}", value, name, params[name])
 
 
 def expect_shape(function: str, grad: str, value, name: str, like: np.ndarray) -> None:
+    """The handout's names only: the student's own variables may be called anything."""
     got = np.shape(value)
     assert got == like.shape, (
         f"{function} returns {grad} of shape {got} but {name} has shape {like.shape}, "
