@@ -371,6 +371,10 @@ def _changes(
         yield Mistake.NOT_REVERSED, "", lambda n: n.value  # type: ignore[attr-defined]
     if isinstance(node, ast.Return):
         yield from _return_changes(node, reg)
+    if _is_values(node):  # returned, or collected for returning: (dW, db) appended
+        for i in range(len(node.elts)):  # type: ignore[attr-defined]
+            for j in range(i + 1, len(node.elts)):  # type: ignore[attr-defined]
+                yield Mistake.RETURN_ORDER, "", _swap_items(i, j)
     if isinstance(node, ast.Call):
         yield from _call_changes(node)
     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
@@ -621,10 +625,6 @@ def _return_changes(
     node: ast.Return, reg: tuple[ast.expr, ast.expr] | None
 ) -> Iterator[tuple[Mistake, str, Change]]:
     value = node.value
-    if isinstance(value, ast.Tuple):
-        for i in range(len(value.elts)):
-            for j in range(i + 1, len(value.elts)):
-                yield Mistake.RETURN_ORDER, "", _swap_returned(i, j)
     if isinstance(value, ast.Dict):
         for i in range(len(value.values)):
             for j in range(i + 1, len(value.values)):
@@ -633,13 +633,36 @@ def _return_changes(
             yield Mistake.REG_ON_BIAS, "", _regularize_returned(reg)
 
 
+def _is_values(node: ast.AST) -> bool:
+    """A tuple of two to six computed values (not a shape, an axis or an index)."""
+    return (
+        isinstance(node, ast.Tuple)
+        and isinstance(node.ctx, ast.Load)
+        and 2 <= len(node.elts) <= 6
+        and all(
+            isinstance(e, ast.Name | ast.BinOp | ast.Call | ast.Attribute | ast.Subscript)
+            for e in node.elts
+        )
+    )
+
+
+def _swap_items(i: int, j: int) -> Change:
+    def change(node: ast.AST) -> ast.AST:
+        changed = copy.deepcopy(node)
+        assert isinstance(changed, ast.Tuple)
+        changed.elts[i], changed.elts[j] = changed.elts[j], changed.elts[i]
+        return changed
+
+    return change
+
+
 def _swap_returned(i: int, j: int) -> Change:
     def change(node: ast.AST) -> ast.AST:
         changed = copy.deepcopy(node)
         assert isinstance(changed, ast.Return)
         value = changed.value
-        items = value.elts if isinstance(value, ast.Tuple) else value.values  # type: ignore[union-attr]
-        items[i], items[j] = items[j], items[i]
+        assert isinstance(value, ast.Dict)
+        value.values[i], value.values[j] = value.values[j], value.values[i]
         return changed
 
     return change

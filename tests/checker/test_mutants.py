@@ -50,6 +50,30 @@ def test_the_network_backprop_mutants_cover_the_classic_composite_mistakes():
     assert Mistake.MISSING_1_OVER_N in kinds and Mistake.MISSING_DERIVATIVE in kinds
 
 
+def test_values_collected_for_returning_are_swapped_too():
+    """(dW, db) appended or inserted into the returned list, not only the
+    tuple of the return statement; an index or a shape is never swapped."""
+    source = """
+def backward(xs, ds):
+    '''Task 9.1 (1 point).'''
+    # BEGIN SOLUTION
+    grads = []
+    for x, d in zip(xs, ds):
+        grads.insert(0, (x.T @ d, d.sum(axis=0)))
+    shape = (3, 4)
+    return grads, shape
+    # END SOLUTION
+"""
+    swapped = [
+        __import__("ast").unparse(m.function)
+        for m in solution(source, "backward").mutants()
+        if m.mistake is Mistake.RETURN_ORDER
+    ]
+    assert any("(d.sum(axis=0), x.T @ d)" in text for text in swapped)
+    assert any("return (shape, grads)" in text for text in swapped)
+    assert not any("(4, 3)" in text for text in swapped)
+
+
 def submission(tmp_path: Path, assignment: str, module: str, old: str, new: str) -> Student:
     folder = tmp_path / "sub"
     import shutil
