@@ -87,6 +87,8 @@ def run(
     if isinstance(parts, str):
         named = _explained(problem, raw, None) or Diagnosis(Code.WRONG_RETURN, parts)
         return _result(problem, Status.FAILED, named, (), tuple(probes), start)
+    if isinstance(raw, Mapping):
+        _by_key(problem, raw)
     returned = [
         validate(grad, part, problem.like[param], param)
         for grad, part, param in zip(problem.grads, parts, problem.values, strict=True)
@@ -104,6 +106,17 @@ def run(
     if status is Status.FAILED:
         named = _explained(problem, raw, named) or named
     return _result(problem, status, named, tuple(tensors), tuple(probes), start, evaluations)
+
+
+def _by_key(problem: Problem, raw: Mapping[Any, object]) -> None:
+    """A dict of gradients keyed like the handout's parameters ("W1", not
+    "dW1"): each gradient is called by its key, quoted, in every message."""
+    keyed = [
+        grad if grad in raw else f'"{param}"'
+        for grad, param in zip(problem.grads, problem.values, strict=True)
+    ]
+    problem.grads = keyed
+    problem.context = replace(problem.context, grads=tuple(keyed))
 
 
 def _explained(problem: Problem, raw: object, named: Diagnosis | None) -> Diagnosis | None:
