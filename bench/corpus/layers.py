@@ -15,10 +15,12 @@ import textwrap
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from diagnosis_corpus import Case  # noqa: E402
+from diagnosis_corpus import Case
 
 ASSIGNMENT = "layers"
-CORRECT = pathlib.Path(__file__).resolve().parents[2] / "examples/submissions" / ASSIGNMENT / "correct"
+CORRECT = (
+    pathlib.Path(__file__).resolve().parents[2] / "examples/submissions" / ASSIGNMENT / "correct"
+)
 
 
 def whole(module: str, qualname: str) -> str:
@@ -28,9 +30,7 @@ def whole(module: str, qualname: str) -> str:
     node: ast.AST | None = None
     for part in qualname.split("."):
         node = next(
-            n
-            for n in body
-            if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part
+            n for n in body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part
         )
         body = node.body
     segment = ast.get_source_segment(text, node)
@@ -98,7 +98,7 @@ CASES = [
         "linear_loop_overwrites",
         "layers",
         "linear_backward",
-        '''
+        """
         def linear_backward(dY, cache):
             X, W, b = cache
             dX = dY @ W.T
@@ -108,7 +108,7 @@ CASES = [
                 dW = np.outer(X[n], dY[n])
                 dB += dY[n]
             return dX, dW, dB
-        ''',
+        """,
         {"1.1": "overwrite_not_accumulate"},
         ("dout", "x", "w", "dx", "dw", "db"),
     ),
@@ -116,10 +116,10 @@ CASES = [
         "relu_da_a_mask_on_da",
         "layers",
         "relu_backward",
-        '''
+        """
         def relu_backward(da, a):
             return da * (da > 0)
-        ''',
+        """,
         {"1.2": "relu_mask_on_dout"},
         ("dout", "x", "dx", "cache"),
     ),
@@ -140,13 +140,13 @@ CASES = [
         "sigmoid_expit_of_output",
         "layers",
         "sigmoid_backward",
-        '''
+        """
         def sigmoid_backward(grad_out, sig):
             from scipy.special import expit
 
             s = expit(sig)
             return grad_out * s * (1.0 - s)
-        ''',
+        """,
         {"1.4": "sigmoid_applied_twice"},
         ("dout", "cache", "dx"),
     ),
@@ -154,11 +154,11 @@ CASES = [
         "sigmoid_sign_flipped",
         "layers",
         "sigmoid_backward",
-        '''
+        """
         def sigmoid_backward(upstream, out):
             local = out * (out - 1)
             return upstream * local
-        ''',
+        """,
         {"1.4": "sign_flip"},
         ("dout", "cache", "dx", "s"),
     ),
@@ -166,7 +166,7 @@ CASES = [
         "tanh_helper_no_square",
         "layers",
         "tanh_backward",
-        '''
+        """
         def _dtanh(t):
             # derivative of tanh from its output
             return 1 - t
@@ -174,7 +174,7 @@ CASES = [
 
         def tanh_backward(delta, out):
             return delta * _dtanh(out)
-        ''',
+        """,
         {"1.5": "tanh_missing_square"},
         ("dout", "cache", "dx"),
     ),
@@ -183,14 +183,14 @@ CASES = [
         "softmax_divide_then_onehot",
         "losses",
         "softmax_loss_backward",
-        '''
+        """
         def softmax_loss_backward(c):
             P, labels = c
             m = len(labels)
             grad = P / m
             grad[np.arange(m), labels] -= 1
             return grad
-        ''',
+        """,
         {"1.6": "softmax_onehot_after_mean"},
         ("probs", "y", "dscores", "cache"),
     ),
@@ -198,7 +198,7 @@ CASES = [
         "softmax_loop_divides_twice",
         "losses",
         "softmax_loss_backward",
-        '''
+        """
         def softmax_loss_backward(cache):
             p, labels = cache
             batch = len(labels)
@@ -207,7 +207,7 @@ CASES = [
                 grad[i] = p[i] / batch
                 grad[i, labels[i]] -= 1 / batch
             return grad / batch  # average over the batch
-        ''',
+        """,
         {"1.6": "extra_1_over_n"},
         ("probs", "y", "dscores"),
     ),
@@ -215,11 +215,11 @@ CASES = [
         "sumsq_no_factor_2",
         "losses",
         "sum_squares_loss_backward",
-        '''
+        """
         def sum_squares_loss_backward(cache):
             yhat, target = cache
             return yhat - target
-        ''',
+        """,
         {"1.7": "missing_factor_2"},
         ("pred", "y", "dpred"),
     ),
@@ -227,12 +227,12 @@ CASES = [
         "sumsq_sign_flipped",
         "losses",
         "sum_squares_loss_backward",
-        '''
+        """
         def sum_squares_loss_backward(cache):
             yhat, target = cache
             err = target - yhat
             return 2 * err
-        ''',
+        """,
         {"1.7": "sign_flip", "1.15": "cascade"},
         ("pred", "y", "dpred"),
     ),
@@ -240,12 +240,12 @@ CASES = [
         "mse_divides_by_rows",
         "losses",
         "mse_loss_backward",
-        '''
+        """
         def mse_loss_backward(cache):
             yhat, t = cache
             diff = yhat - t
             return 2 * diff / diff.shape[0]
-        ''',
+        """,
         {"1.8": "constant_factor"},
         ("pred", "y", "dpred"),
     ),
@@ -253,11 +253,11 @@ CASES = [
         "bce_logit_gradient",
         "losses",
         "bce_loss_backward",
-        '''
+        """
         def bce_loss_backward(cache):
             probs, target = cache
             return (probs - target) / len(probs)
-        ''',
+        """,
         {"1.9": "bce_logit_gradient"},
         ("p", "y", "dp"),
     ),
@@ -265,11 +265,11 @@ CASES = [
         "l2_derivative_keeps_2",
         "losses",
         "l2_backward",
-        '''
+        """
         def l2_backward(cache):
             weights, lam = cache
             return 2 * lam * weights
-        ''',
+        """,
         {"1.10": "extra_factor_2"},
         ("w", "reg", "dw"),
     ),
@@ -278,11 +278,11 @@ CASES = [
         "sigmoid_gd_applies_sigmoid",
         "layer_class",
         "sigmoid_gd",
-        '''
+        """
         def sigmoid_gd(out):
             s = sigmoid(out)
             return s * (1 - s)
-        ''',
+        """,
         {"1.11": "sigmoid_applied_twice", "1.13": "cascade", "1.14": "cascade"},
         ("y",),
     ),
@@ -290,10 +290,10 @@ CASES = [
         "tanh_gd_applies_tanh",
         "layer_class",
         "tanh_gd",
-        '''
+        """
         def tanh_gd(Y):
             return 1 - np.tanh(Y) ** 2
-        ''',
+        """,
         {"1.12": "tanh_applied_twice", "1.13": "cascade", "1.14": "cascade"},
         ("y",),
     ),
@@ -301,7 +301,7 @@ CASES = [
         "layer_db_without_gd",
         "layer_class",
         "Layer.backprop",
-        '''
+        """
         def backprop(self, dEdY):
             g = self.gd(self.Y)
             local = dEdY * g
@@ -309,7 +309,7 @@ CASES = [
             dEdW = np.einsum("no,ni->oi", local, self.X)
             dEdb = dEdY.sum(axis=0)
             return dEdX, dEdW, dEdb
-        ''',
+        """,
         {"1.13": "missing_derivative", "1.14": "cascade"},
         ("deltas",),
     ),
@@ -317,11 +317,11 @@ CASES = [
         "layer_returns_db_before_dw",
         "layer_class",
         "Layer.backprop",
-        '''
+        """
         def backprop(self, grad_out):
             dA = grad_out * self.gd(self.Y)
             return dA @ self.W, dA.sum(axis=0), dA.T @ self.X
-        ''',
+        """,
         {"1.13": "return_order", "1.14": "cascade"},
         ("deltas", "dEdY"),
     ),
@@ -329,7 +329,7 @@ CASES = [
         "network_hands_down_layer_input",
         "layer_class",
         "Network.backprop",
-        '''
+        """
         def backprop(self, err):
             out = []
             for lyr in reversed(self.layers):
@@ -337,7 +337,7 @@ CASES = [
                 out.append((dW, db))
                 err = lyr.X
             return out[::-1]
-        ''',
+        """,
         {"1.14": "forward_value_handed_down"},
         ("dEdY", "grads", "deltas"),
     ),
@@ -345,7 +345,7 @@ CASES = [
         "network_index_loop_misses_layer_0",
         "layer_class",
         "Network.backprop",
-        '''
+        """
         def backprop(self, dEdY):
             grads = [None] * len(self.layers)
             delta = dEdY
@@ -353,7 +353,7 @@ CASES = [
                 delta, gW, gb = self.layers[i].backprop(delta)
                 grads[i] = (gW, gb)
             return grads
-        ''',
+        """,
         {"1.14": "layer_skipped"},
         ("dEdW", "dEdb"),
     ),
@@ -361,7 +361,7 @@ CASES = [
         "network_pairs_b_then_w",
         "layer_class",
         "Network.backprop",
-        '''
+        """
         def backprop(self, dEdY):
             result = []
             g = dEdY
@@ -369,7 +369,7 @@ CASES = [
                 g, gw, gb = L.backprop(g)
                 result = [(gb, gw)] + result
             return result
-        ''',
+        """,
         {"1.14": "return_order"},
         ("grads",),
     ),
@@ -378,14 +378,14 @@ CASES = [
         "regression_no_relu_mask",
         "regression",
         "two_layer_regression_backward",
-        '''
+        """
         def two_layer_regression_backward(g, cache):
             inp, pre, act, W2 = cache
             dW2 = act.T @ g
             dact = g @ W2.T
             dW1 = inp.T @ dact
             return dW1, dW2
-        ''',
+        """,
         {"1.15": "relu_no_mask"},
         ("dy_pred", "x", "h", "h_relu", "w2", "grad_h", "grad_w1", "grad_w2"),
     ),
@@ -393,14 +393,14 @@ CASES = [
         "regression_returns_w2_first",
         "regression",
         "two_layer_regression_backward",
-        '''
+        """
         def two_layer_regression_backward(dy, cache):
             x, h, a, w2 = cache
             dw2 = a.T @ dy
             dh = (dy @ w2.T) * (h > 0)
             dw1 = x.T @ dh
             return dw2, dw1
-        ''',
+        """,
         {"1.15": "return_order"},
         ("dy_pred", "h_relu", "grad_h", "grad_w1", "grad_w2"),
     ),
@@ -408,13 +408,13 @@ CASES = [
         "regression_mask_from_gradient",
         "regression",
         "two_layer_regression_backward",
-        '''
+        """
         def two_layer_regression_backward(dy_pred, cache):
             x, h, h_relu, w2 = cache
             d_relu = dy_pred.dot(w2.T)
             d_h = np.where(d_relu > 0, d_relu, 0)
             return x.T.dot(d_h), h_relu.T.dot(dy_pred)
-        ''',
+        """,
         {"1.15": "relu_mask_on_dout"},
         ("grad_h", "grad_h_relu", "grad_w1", "grad_w2"),
     ),
@@ -423,7 +423,7 @@ CASES = [
         "right_linear_tensordot",
         "layers",
         "linear_backward",
-        '''
+        """
         def linear_backward(upstream, cache):
             inputs, weights, _ = cache
             return (
@@ -431,36 +431,36 @@ CASES = [
                 np.tensordot(inputs, upstream, axes=([0], [0])),
                 np.add.reduce(upstream, axis=0),
             )
-        ''',
+        """,
         {"1.1": "passed"},
     ),
     case(
         "right_relu_heaviside",
         "layers",
         "relu_backward",
-        '''
+        """
         def relu_backward(grad, z):
             return grad * np.heaviside(z, 0.0)
-        ''',
+        """,
         {"1.2": "passed"},
     ),
     case(
         "right_sigmoid_float32_minded",
         "layers",
         "sigmoid_backward",
-        '''
+        """
         def sigmoid_backward(dout, cache):
             s = np.asarray(cache)
             one = s.dtype.type(1)
             return (dout * s * (one - s)).astype(s.dtype, copy=False)
-        ''',
+        """,
         {"1.4": "passed"},
     ),
     case(
         "right_network_recursive_helper",
         "layer_class",
         "Network.backprop",
-        '''
+        """
         def backprop(self, dEdY):
             def walk(i, upstream):
                 if i < 0:
@@ -469,20 +469,20 @@ CASES = [
                 return walk(i - 1, down) + [(dW, db)]
 
             return walk(len(self.layers) - 1, dEdY)
-        ''',
+        """,
         {"1.14": "passed"},
     ),
     case(
         "right_regression_mask_from_h_relu",
         "regression",
         "two_layer_regression_backward",
-        '''
+        """
         def two_layer_regression_backward(dy_pred, cache):
             x, _, h_relu, w2 = cache
             active = (h_relu > 0).astype(dy_pred.dtype)
             dh = (dy_pred @ w2.T) * active
             return x.T @ dh, h_relu.T @ dy_pred
-        ''',
+        """,
         {"1.15": "passed"},
     ),
 ]

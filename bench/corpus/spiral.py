@@ -15,10 +15,12 @@ import textwrap
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from diagnosis_corpus import Case  # noqa: E402
+from diagnosis_corpus import Case
 
 ASSIGNMENT = "spiral"
-CORRECT = pathlib.Path(__file__).resolve().parents[2] / "examples/submissions" / ASSIGNMENT / "correct"
+CORRECT = (
+    pathlib.Path(__file__).resolve().parents[2] / "examples/submissions" / ASSIGNMENT / "correct"
+)
 
 
 def whole(module: str, qualname: str) -> str:
@@ -28,9 +30,7 @@ def whole(module: str, qualname: str) -> str:
     node: ast.AST | None = None
     for part in qualname.split("."):
         node = next(
-            n
-            for n in body
-            if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part
+            n for n in body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part
         )
         body = node.body
     segment = ast.get_source_segment(text, node)
@@ -65,12 +65,12 @@ CASES = [
         "softmax_eye_no_mean",
         "net",
         "softmax_loss_backward",
-        '''
+        """
         def softmax_loss_backward(cache):
             P, labels = cache
             Y = np.eye(P.shape[1])[labels]
             return P - Y
-        ''',
+        """,
         {"2.1": "missing_1_over_n", "2.2": "cascade", "2.3": "cascade"},
         ("probs", "y", "num_examples", "n", "dscores"),
     ),
@@ -78,14 +78,14 @@ CASES = [
         "softmax_target_minus_probs",
         "net",
         "softmax_loss_backward",
-        '''
+        """
         def softmax_loss_backward(cache):
             probs, y = cache
             n = len(y)
             target = np.zeros_like(probs)
             target[np.arange(n), y] = 1.0
             return (target - probs) / n
-        ''',
+        """,
         {"2.1": "sign_flip", "2.2": "cascade", "2.3": "cascade"},
         ("dscores", "num_examples"),
     ),
@@ -93,7 +93,7 @@ CASES = [
         "softmax_loop_skips_last",
         "net",
         "softmax_loss_backward",
-        '''
+        """
         def softmax_loss_backward(cache):
             probs, y = cache
             num_examples = probs.shape[0]
@@ -101,7 +101,7 @@ CASES = [
             for i in range(num_examples - 1):
                 dscores[i, y[i]] -= 1
             return dscores / num_examples
-        ''',
+        """,
         {"2.1": "loop_off_by_one", "2.3": "cascade"},
     ),
     # ------------------------------------------------------ scores_backward (2.2)
@@ -109,7 +109,7 @@ CASES = [
         "scores_where_on_dh",
         "net",
         "scores_backward",
-        '''
+        """
         def scores_backward(dscores, cache):
             X, h, W2 = cache
             grads = {}
@@ -120,7 +120,7 @@ CASES = [
             grads["W"] = X.T @ dh
             grads["b"] = dh.sum(axis=0, keepdims=True)
             return grads
-        ''',
+        """,
         {"2.2": "relu_mask_on_dout", "2.3": "cascade"},
         ("hidden", "dhidden", "dW", "db", "dW2", "db2"),
     ),
@@ -128,7 +128,7 @@ CASES = [
         "scores_forgets_relu",
         "net",
         "scores_backward",
-        '''
+        """
         def scores_backward(dout, cache):
             inputs, hid, W2 = cache
             dW2 = hid.T.dot(dout)
@@ -137,7 +137,7 @@ CASES = [
             dW = inputs.T.dot(dhid)
             db = dhid.sum(0, keepdims=True)
             return {"W": dW, "b": db, "W2": dW2, "b2": db2}
-        ''',
+        """,
         {"2.2": "relu_no_mask", "2.3": "cascade"},
         ("dscores", "X", "hidden", "dhidden"),
     ),
@@ -145,7 +145,7 @@ CASES = [
         "scores_einsum_db2_axis1",
         "net",
         "scores_backward",
-        '''
+        """
         def scores_backward(dscores, cache):
             X, hidden, W2 = cache
             dW2 = np.einsum("nh,nk->hk", hidden, dscores)
@@ -154,14 +154,14 @@ CASES = [
             dW = np.einsum("nd,nh->dh", X, dhidden)
             db = np.sum(dhidden, axis=0, keepdims=True)
             return {"W": dW, "b": db, "W2": dW2, "b2": db2}
-        ''',
+        """,
         {"2.2": "bias_wrong_axis", "2.3": "cascade"},
     ),
     case(
         "scores_layers_numbered_from_top",
         "net",
         "scores_backward",
-        '''
+        """
         def scores_backward(dscores, cache):
             X, hidden, W2 = cache
             # layer 1 is the output layer, layer 2 the hidden one
@@ -171,7 +171,7 @@ CASES = [
             dW_2 = X.T @ dhidden
             db_2 = dhidden.sum(axis=0, keepdims=True)
             return {"W": dW1, "b": db1, "W2": dW_2, "b2": db_2}
-        ''',
+        """,
         {"2.2": "return_order", "2.3": "cascade"},
         ("dW", "db", "dW2", "db2"),
     ),
@@ -179,7 +179,7 @@ CASES = [
         "scores_relu_of_hidden_handed_down",
         "net",
         "scores_backward",
-        '''
+        """
         def scores_backward(dscores, cache):
             X, hidden, W2 = cache
             dW2 = np.dot(hidden.T, dscores)
@@ -189,14 +189,14 @@ CASES = [
             dW = np.dot(X.T, dhidden)
             db = np.sum(dhidden, axis=0, keepdims=True)
             return {"W": dW, "b": db, "W2": dW2, "b2": db2}
-        ''',
+        """,
         {"2.2": "forward_value_handed_down", "2.3": "cascade"},
     ),
     case(
         "scores_sample_loop_overwrites_dW",
         "net",
         "scores_backward",
-        '''
+        """
         def scores_backward(dscores, cache):
             X, hidden, W2 = cache
             N = X.shape[0]
@@ -209,7 +209,7 @@ CASES = [
                 dW = np.outer(X[i], dh_i)
                 db += dh_i
             return {"W": dW, "b": db, "W2": dW2, "b2": db2}
-        ''',
+        """,
         {"2.2": "overwrite_not_accumulate", "2.3": "cascade"},
         ("dhidden",),
     ),
@@ -217,7 +217,7 @@ CASES = [
         "scores_sample_loop_stops_early",
         "net",
         "scores_backward",
-        '''
+        """
         def scores_backward(dscores, cache):
             X, hidden, W2 = cache
             n = len(X)
@@ -227,7 +227,7 @@ CASES = [
             db2 = dscores.sum(axis=0, keepdims=True)
             dh = dscores @ W2.T * (hidden > 0)
             return {"W": X.T @ dh, "b": dh.sum(axis=0, keepdims=True), "W2": dW2, "b2": db2}
-        ''',
+        """,
         {"2.2": "loop_off_by_one", "2.3": "cascade"},
         ("dhidden", "dW", "db"),
     ),
@@ -235,7 +235,7 @@ CASES = [
         "scores_bias_is_delta",
         "net",
         "scores_backward",
-        '''
+        """
         def scores_backward(dscores, cache):
             X, H, W2 = cache
             d_out = dscores
@@ -246,7 +246,7 @@ CASES = [
             g["W"] = X.T @ d_h
             g["b"] = d_h
             return g
-        ''',
+        """,
         {"2.2": "bias_not_summed", "2.3": "cascade"},
         ("hidden", "dhidden", "db"),
     ),
@@ -254,7 +254,7 @@ CASES = [
         "scores_db_before_mask",
         "net",
         "scores_backward",
-        '''
+        """
         def scores_backward(dscores, cache):
             X, hidden, W2 = cache
             dW2 = hidden.T @ dscores
@@ -264,14 +264,14 @@ CASES = [
             dW = X.T @ dpre
             db = dhidden.sum(axis=0, keepdims=True)
             return {"W": dW, "b": db, "W2": dW2, "b2": db2}
-        ''',
+        """,
         {"2.2": "relu_no_mask", "2.3": "cascade"},
     ),
     case(
         "scores_mask_built_in_cache",
         "net",
         "scores_backward",
-        '''
+        """
         def scores_backward(dscores, cache):
             X, hidden, W2 = cache
             dW2 = hidden.T @ dscores
@@ -282,14 +282,14 @@ CASES = [
             dW = X.T @ dhidden
             db = dhidden.sum(axis=0, keepdims=True)
             return {"W": dW, "b": db, "W2": dW2, "b2": db2}
-        ''',
+        """,
         {"2.2": "modified_input"},
     ),
     case(
         "scores_dW2_transposed",
         "net",
         "scores_backward",
-        '''
+        """
         def scores_backward(grad_scores, cache):
             X, hidden, W2 = cache
             dW2 = np.dot(grad_scores.T, hidden)
@@ -299,7 +299,7 @@ CASES = [
             dW = np.dot(X.T, dhidden)
             db = dhidden.sum(axis=0, keepdims=True)
             return {"W": dW, "b": db, "W2": dW2, "b2": db2}
-        ''',
+        """,
         {"2.2": "transposed", "2.3": "cascade"},
         ("dscores",),
     ),
@@ -308,10 +308,10 @@ CASES = [
         "l2_every_param",
         "net",
         "l2_backward",
-        '''
+        """
         def l2_backward(params, reg):
             return {k: reg * v for k, v in params.items()}
-        ''',
+        """,
         {"2.3": "reg_on_bias"},
         ("dW", "dW2"),
     ),
@@ -319,13 +319,13 @@ CASES = [
         "l2_keeps_factor_2",
         "net",
         "l2_backward",
-        '''
+        """
         def l2_backward(params, reg):
             grads = {}
             for name in ("W", "W2"):
                 grads[name] = 2 * reg * params[name]  # d/dw of w**2 is 2w
             return grads
-        ''',
+        """,
         {"2.3": "extra_factor_2"},
         ("dW", "dW2"),
     ),
@@ -333,11 +333,11 @@ CASES = [
         "l2_keys_crossed",
         "net",
         "l2_backward",
-        '''
+        """
         def l2_backward(params, reg):
             W, W2 = params["W"], params["W2"]
             return {"W": reg * W2, "W2": reg * W}
-        ''',
+        """,
         {"2.3": "return_order"},
         ("dW", "dW2"),
     ),
@@ -345,13 +345,13 @@ CASES = [
         "l2_weight_decay_sign",
         "net",
         "l2_backward",
-        '''
+        """
         def l2_backward(params, reg):
             # weight decay pulls the weights towards 0
             decay_W = -reg * params["W"]
             decay_W2 = -reg * params["W2"]
             return {"W": decay_W, "W2": decay_W2}
-        ''',
+        """,
         {"2.3": "sign_flip"},
         ("dW", "dW2"),
     ),
@@ -360,7 +360,7 @@ CASES = [
         "right_softmax_subtract_at",
         "net",
         "softmax_loss_backward",
-        '''
+        """
         def softmax_loss_backward(cache):
             probs, labels = cache
             m = probs.shape[0]
@@ -368,14 +368,14 @@ CASES = [
             np.subtract.at(grad, (np.arange(m), labels), 1)
             grad *= probs.dtype.type(1.0 / m)
             return grad
-        ''',
+        """,
         {"2.1": "passed", "2.2": "passed", "2.3": "passed"},
     ),
     case(
         "right_scores_helper_where",
         "net",
         "scores_backward",
-        '''
+        """
         def _relu_back(upstream, activated):
             return np.where(activated > 0, upstream, 0.0)
 
@@ -386,14 +386,14 @@ CASES = [
             db2 = dscores.sum(axis=0).reshape(1, -1)
             dpre = _relu_back(dscores @ W2.T, hidden)
             return {"W2": dW2, "b2": db2, "W": X.T @ dpre, "b": dpre.sum(axis=0)[None, :]}
-        ''',
+        """,
         {"2.2": "passed", "2.3": "passed"},
     ),
     case(
         "right_scores_dtype_mask",
         "net",
         "scores_backward",
-        '''
+        """
         def scores_backward(dscores, cache):
             X, hidden, W2 = cache
             mask = (hidden > 0).astype(dscores.dtype)
@@ -404,14 +404,14 @@ CASES = [
                 "W2": hidden.T @ dscores,
                 "b2": dscores.sum(axis=0, keepdims=True),
             }
-        ''',
+        """,
         {"2.2": "passed", "2.3": "passed"},
     ),
     case(
         "right_scores_sample_loop",
         "net",
         "scores_backward",
-        '''
+        """
         def scores_backward(dscores, cache):
             X, hidden, W2 = cache
             grads = {
@@ -427,21 +427,21 @@ CASES = [
                 grads["W"] += np.outer(x_i, dh_i)
                 grads["b"] += dh_i
             return grads
-        ''',
+        """,
         {"2.2": "passed", "2.3": "passed"},
     ),
     case(
         "right_l2_loop",
         "net",
         "l2_backward",
-        '''
+        """
         def l2_backward(params, reg):
             out = {}
             for key in params:
                 if key.startswith("W"):
                     out[key] = np.multiply(params[key], reg)
             return out
-        ''',
+        """,
         {"2.3": "passed"},
     ),
 ]

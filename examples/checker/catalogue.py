@@ -63,7 +63,7 @@ def run(entry: Entry, seed: int = 0) -> Outcome:
         x[0, :3] = 0.0  # exactly at the kink
         x[1, :2] = 1e-9
     forward = entry.forward or FORWARDS[entry.kind]
-    right = options.get("reference")
+    right_version = options.get("reference")
     check = check_loss if entry.kind in LOSSES else check_layer
     result = check(
         forward,
@@ -73,7 +73,7 @@ def run(entry: Entry, seed: int = 0) -> Outcome:
         kind=entry.kind,
         name=entry.name,
         seed=seed,
-        explainer=RightVersion(right) if right is not None else None,
+        explainer=RightVersion(right_version) if right_version is not None else None,
     )
     return Outcome(entry, result)
 

@@ -71,8 +71,9 @@ class Problem:
                 elif param in raw:
                     picked.append(raw[param])
                 else:
+                    key = grad if grad != f"d{param}" else param  # a key the test asked for
                     return (
-                        f"{self.function} returned no key {param!r} (it returned keys "
+                        f"{self.function} returned no key {key!r} (it returned keys "
                         f"{sorted(map(str, raw))})"
                     )
             return picked

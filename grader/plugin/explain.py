@@ -169,8 +169,10 @@ class ReferenceExplainer:
         ):
             # only the student's own parameter names may appear in the message
             detail = f" ({detail})" if detail in self.parameters else ""
-        elif detail:
+        elif detail and not detail.startswith("the "):  # a name or a call, not words again
             detail = f" ({detail})"
+        else:
+            detail = ""
         return f"{self.task.qualname}: " + MESSAGES[mutant.mistake].replace("{detail}", detail)
 
     def _runner(self, function: Callable[..., Any]) -> Callable[..., object]:
@@ -195,8 +197,7 @@ class ReferenceExplainer:
 def cascade_diagnosis(label: str, cause: Task) -> Diagnosis:
     return Diagnosis(
         Code.CASCADE,
-        f"{label} fails because your {cause.qualname} (Task {cause.id}) is wrong: "
-        "fix that first",
+        f"{label} fails because your {cause.qualname} (Task {cause.id}) is wrong: fix that first",
     )
 
 

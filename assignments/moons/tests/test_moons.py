@@ -62,8 +62,8 @@ def test_backward_tanh_step(student, checker):
     classes, so no shape is square where a transpose could hide), reg_lambda = 0
     and probs chosen so that delta3 = [dout | 0], the dW1 that backward returns
     is exactly delta2, the gradient with respect to the pre-activation x = z1,
-    so a wrong tanh derivative gets its name (the messages call your dW1 dx, and
-    a1 = tanh(z1) out)."""
+    so a wrong tanh derivative gets its name (the messages call your "W1" the
+    gradient of x, and a1 = tanh(z1) out)."""
     net = student.net
     n, h, c = 5, 3, 4  # X = I makes the input dimension n; W2 = [I | 0] is (h, c)
     y = checker.rng.integers(0, c, n)
@@ -78,11 +78,11 @@ def test_backward_tanh_step(student, checker):
         x, a1 = cache
         model = {"W1": x, "b1": np.zeros((1, h)), "W2": w2.copy(), "b2": np.zeros((1, c))}
         probs = np.hstack([dout, np.zeros((n, c - h))]) + onehot
-        grads = net.backward(model, probs, (np.eye(n), a1), y, reg_lambda=0.0)
-        return grads["W1"]
+        # the whole dict: a missing key reads "returned no key 'W1'", not a KeyError here
+        return net.backward(model, probs, (np.eye(n), a1), y, reg_lambda=0.0)
 
     x = random_array((n, h), checker.rng, scale=1.5)
-    checker.layer(forward, backward, {"x": x}, kind="tanh", name="backward")
+    checker.layer(forward, backward, {"x": x}, kind="tanh", name="backward", grads=("W1",))
 
 
 @pytest.mark.task("3.1", points=3, name="backward")
