@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from grader.course.templates import blocks, tasks_in
 
 HOOK = "__grader_call__"
 MAX_MUTANTS = 400  # a bound on the work one failed check may spend
+MAX_PAIRS = 120  # and on the pairs of places tried after the single ones
+PAIRED_PLACES = 6  # a family of more places is not paired (15 pairs at most)
 
 
 class Mistake(str, Enum):
@@ -82,9 +85,14 @@ class Solution:
     last: int
 
     def mutants(self) -> Iterator[Mutant]:
-        """Every mutant, most specific mistakes first, at most MAX_MUTANTS;
-        built one at a time, so a caller that stops early pays for few."""
+        """Every mutant, most specific mistakes first, at most MAX_MUTANTS,
+        then the same slip at two places; built one at a time, so a caller
+        that stops early pays for few."""
         planned = list(_planned(self))
+        yield from self._singles(planned)
+        yield from self._pairs(planned)
+
+    def _singles(self, planned: list[Planned]) -> Iterator[Mutant]:
         made = 0
         for mistake in ORDER:
             of_kind = [p for p in planned if p[0] is mistake]
@@ -102,6 +110,28 @@ class Solution:
                 if tree is not None:
                     made += 1
                     yield Mutant(mistake, detail, line, tree)
+
+    def _pairs(self, planned: list[Planned]) -> Iterator[Mutant]:
+        """The same slip at two places of one family (two of four ``+=`` as
+        ``=``, one of two lists left unreversed with the other): after every
+        single mutant, at most MAX_PAIRS of them."""
+        made = 0
+        for mistake in ORDER:
+            of_kind = [p for p in planned if p[0] is mistake]
+            for family in sorted({p[5] for p in of_kind}):
+                places = list(_everywhere([p for p in of_kind if p[5] == family]))
+                if not 3 <= len(places) <= PAIRED_PLACES and mistake in EVERYWHERE:
+                    continue  # two places of two are already "everywhere"
+                if len(places) > PAIRED_PLACES or len(places) < 2:
+                    continue
+                first = next(p for p in of_kind if p[5] == family)
+                for pair in itertools.combinations(places, 2):
+                    if made >= MAX_PAIRS:
+                        return
+                    tree = _apply(self, list(pair))
+                    if tree is not None:
+                        made += 1
+                        yield Mutant(mistake, first[1], first[2], tree)
 
     def instrumented(self) -> ast.FunctionDef:
         """The function with every call made through ``__grader_call__(f, *args)``."""

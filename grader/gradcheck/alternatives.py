@@ -52,16 +52,27 @@ class Explainer(Protocol):
         """Wrong versions, most specific first."""
 
 
-def leaves(value: object, path: str = "") -> Iterator[tuple[str, object]]:
-    """(path, leaf) for every array or number in nested tuples, lists, dicts."""
+def leaves(
+    value: object, path: str = "", _inside: frozenset[int] = frozenset()
+) -> Iterator[tuple[str, object]]:
+    """(path, leaf) for every array or number in nested tuples, lists, dicts.
+    A container that holds itself (a mutant's ``dW.append(dW)``) is a leaf
+    of its own, equal to nothing."""
+    if isinstance(value, Mapping | tuple | list) and (id(value) in _inside or len(_inside) > 16):
+        yield path, CYCLE
+        return
+    inside = _inside | {id(value)}
     if isinstance(value, Mapping):
         for key in value:
-            yield from leaves(value[key], f"{path}[{key!r}]")
+            yield from leaves(value[key], f"{path}[{key!r}]", inside)
     elif isinstance(value, tuple | list):
         for index, item in enumerate(value):
-            yield from leaves(item, f"{path}[{index}]")
+            yield from leaves(item, f"{path}[{index}]", inside)
     else:
         yield path, value
+
+
+CYCLE = object()  # stands for a container nested in itself
 
 
 def same(a: object, b: object) -> bool:
@@ -133,7 +144,10 @@ def explain(
                 continue
             grads: list[str] = []
         else:
-            if same(wrong, right) or not same(got, wrong):
+            try:
+                if same(wrong, right) or not same(got, wrong):
+                    continue
+            except Exception:  # a value the comparison cannot take names nothing
                 continue
             grads = [g for g in differing(wrong, right, names) if g]  # "": a value with no name
         if grads:

@@ -87,6 +87,13 @@ def test_values_compare_by_structure_and_numbers():
     assert not same(a, [np.ones((2, 3)) * 1.01, {"b": np.zeros(3)}])
 
 
+def test_a_list_that_holds_itself_is_compared_not_recursed_forever():
+    looped: list = [np.ones(2)]
+    looped.append(looped)  # what a mutant's dW.append(dW) returns
+    assert not same(looped, [np.ones(2), [np.ones(2)]])
+    assert not same([np.ones(2), [np.ones(2)]], looped)
+
+
 def test_a_dict_is_the_same_whatever_the_order_of_its_keys():
     handout = {"W1": np.ones((2, 3)), "b1": np.zeros(3), "W2": np.eye(3)}
     student = {"W2": np.eye(3), "b1": np.zeros(3), "W1": np.ones((2, 3))}
