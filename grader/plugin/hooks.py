@@ -191,6 +191,7 @@ def _open(config: pytest.Config, path: Path) -> Any:
         return Student(path)
     from grader.plugin.grading_student import TrustedStudent
     from grader.sandbox.confine import Limits
+    from grader.sandbox.jail import course_packages
     from grader.sandbox.process import Sandbox
 
     ref = (Path(config.invocation_params.dir) / reference).resolve()
@@ -202,7 +203,12 @@ def _open(config: pytest.Config, path: Path) -> Any:
         total_cpu_seconds=float(option(config, "budget") or 900),
     )
     sandbox = Sandbox(
-        path, limits=limits, sandbox=sandboxed(config), run_as=int(uid) if uid else None
+        path,
+        limits=limits,
+        sandbox=sandboxed(config),
+        run_as=int(uid) if uid else None,
+        # the assignment's own requirements (digits: scikit-learn) beside numpy and scipy
+        packages=course_packages(config.rootpath / "requirements.txt"),
     )
     return TrustedStudent(ref, sandbox, path)
 

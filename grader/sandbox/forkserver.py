@@ -39,7 +39,7 @@ from typing import Any, NoReturn
 from grader.sandbox import stage
 from grader.sandbox.cgroup import Cgroup, create
 from grader.sandbox.confine import PR_SET_DUMPABLE, Limits
-from grader.sandbox.jail import WORK, JailError, command, layout
+from grader.sandbox.jail import ALLOWED_PACKAGES, WORK, JailError, command, layout
 
 MESSAGE = 1 << 20
 CHILD_FDS = 4  # to the child, from the child, its stdout log, its stderr log
@@ -73,10 +73,20 @@ class Setup:
     memory_mb: int = 2048
     processes: int = 32
     disk_mb: int = 64
+    packages: tuple[str, ...] = ALLOWED_PACKAGES  # what the jail shows of site-packages
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "packages", tuple(self.packages))  # a list, from JSON
 
     @classmethod
-    def of(cls, limits: Limits, sandbox: bool, run_as: int | None) -> Setup:
-        return cls(sandbox, run_as, limits.memory_mb, limits.processes, limits.disk_mb)
+    def of(
+        cls,
+        limits: Limits,
+        sandbox: bool,
+        run_as: int | None,
+        packages: tuple[str, ...] = ALLOWED_PACKAGES,
+    ) -> Setup:
+        return cls(sandbox, run_as, limits.memory_mb, limits.processes, limits.disk_mb, packages)
 
 
 class ForkServer:
@@ -132,14 +142,14 @@ class ForkServer:
         root = os.geteuid() == 0
         uid = UID_BASE + os.getpid() if root else os.getuid()
         try:
-            jail_argv = command(uid, fd, self.setup.disk_mb)
+            jail_argv = command(uid, fd, self.setup.disk_mb, self.setup.packages)
         except JailError as exc:
             raise ForkServerError(str(exc)) from None
         self.cgroup = create(f"jail{next(_names)}", self.setup.memory_mb, self.setup.processes)
         spec = {
             "argv": jail_argv,
             "uid": uid if root else None,
-            "sources": layout().sources(),
+            "sources": layout(self.setup.packages).sources(),
             "cgroups": self.cgroup.procs if self.cgroup else [],
         }
         return [*python, str(Path(stage.__file__)), json.dumps(spec)]

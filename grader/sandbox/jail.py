@@ -4,7 +4,8 @@ bubblewrap command that shows it exactly that.
 A jail holds one fork server (``grader.sandbox.forkserver``) per trusted
 worker. Inside it exist, read-only, only the interpreter and its standard
 library (not its site-packages), the shared libraries of the system, the
-packages the course allows (numpy, scipy) and the student side of the
+packages the course allows (numpy, scipy, and what the assignment's
+``requirements.txt`` installs, with their dependencies) and the student side of the
 sandbox (``grader/__init__.py``, ``grader/gradcheck``, ``grader/sandbox``);
 writable, only small tmpfs mounts (``/tmp``, ``/work``, ``/dev/shm``). There
 is no course folder, no output folder, no other submission, no ``/run``, no
@@ -16,8 +17,10 @@ session, and it dies with the trusted worker that started it.
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,13 +72,73 @@ def _real(path: str | os.PathLike[str]) -> str:
 
 
 def _package_dirs(name: str) -> list[str]:
-    """A package's folder and its vendored libraries (``numpy.libs``)."""
+    """A package's folder (or a one-file module) and its vendored libraries
+    (``numpy.libs``)."""
     spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
+    if spec is None:
         return []
+    if not spec.submodule_search_locations:  # threadpoolctl.py
+        origin = spec.origin or ""
+        return [str(Path(origin).resolve())] if origin.endswith(".py") else []
     folder = Path(next(iter(spec.submodule_search_locations))).resolve()
     libs = folder.parent / f"{name}.libs"
     return [str(folder)] + ([str(libs)] if libs.is_dir() else [])
+
+
+REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def course_packages(requirements: Path) -> tuple[str, ...]:
+    """ALLOWED_PACKAGES and the import names of every distribution the
+    course's ``requirements.txt`` lists, with the distributions they need
+    (scikit-learn: sklearn, joblib, threadpoolctl, ...); a distribution this
+    interpreter does not have is skipped (the student's import then fails
+    as it would at home without it)."""
+    try:
+        lines = requirements.read_text().splitlines()
+    except OSError:
+        return ALLOWED_PACKAGES
+    wanted = [m.group(1) for line in lines if (m := REQUIREMENT.match(line.split("#")[0]))]
+    by_distribution: dict[str, list[str]] = {}
+    for module, distributions in importlib.metadata.packages_distributions().items():
+        for distribution in distributions:
+            by_distribution.setdefault(_normal(distribution), []).append(module)
+    found = set(ALLOWED_PACKAGES)
+    seen: set[str] = set()
+    while wanted:
+        name = _normal(wanted.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = importlib.metadata.distribution(name).requires or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        found.update(m for m in by_distribution.get(name, []) if m.isidentifier())
+        for requirement in requires:
+            match = REQUIREMENT.match(requirement)
+            if match and "extra ==" not in requirement:
+                wanted.append(match.group(1))
+    return tuple(sorted(found))
+
+
+def _normal(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+def _distribution_libs(module: str) -> list[str]:
+    """Vendored libraries named after the distribution (``scikit_learn.libs``)."""
+    found = []
+    for distribution in importlib.metadata.packages_distributions().get(module, []):
+        spec = importlib.util.find_spec(module)
+        if spec is None or not spec.origin:
+            continue
+        site = Path(spec.origin).resolve().parent
+        site = site.parent if spec.submodule_search_locations else site
+        libs = site / f"{distribution.replace('-', '_')}.libs"
+        if libs.is_dir() and libs.name != f"{module}.libs":
+            found.append(str(libs))
+    return found
 
 
 def _system_libraries() -> tuple[list[Bind], list[tuple[str, str]]]:
@@ -120,7 +183,7 @@ def layout(packages: tuple[str, ...] = ALLOWED_PACKAGES) -> Layout:
     system, links = _system_libraries()
     binds += system
     for name in packages:
-        for folder in _package_dirs(name):
+        for folder in [*_package_dirs(name), *_distribution_libs(name)]:
             binds.append(Bind(folder, f"{SITE}/{Path(folder).name}"))
     grader = Path(__file__).resolve().parents[1]  # the grader package
     for part in ("__init__.py", "gradcheck", "sandbox"):
@@ -136,9 +199,11 @@ def bwrap() -> str:
     return found
 
 
-def command(uid: int, fd: int, work_mb: int) -> list[str]:
+def command(
+    uid: int, fd: int, work_mb: int, packages: tuple[str, ...] = ALLOWED_PACKAGES
+) -> list[str]:
     """The bwrap command line of a jail whose fork server talks on ``fd``."""
-    plan = layout()
+    plan = layout(packages)
     argv = [
         bwrap(),
         "--unshare-all",

@@ -24,6 +24,7 @@ from grader.gradcheck.tracebacks import ProcessEnded
 from grader.sandbox import files, forkserver, wire
 from grader.sandbox.channel import Channel, Expired
 from grader.sandbox.confine import Limits
+from grader.sandbox.jail import ALLOWED_PACKAGES
 
 OUTPUT_TAIL = 16 * 1024
 F_SETPIPE_SZ, PIPE_SIZE = 1031, 1 << 20
@@ -44,10 +45,11 @@ class Sandbox:
         limits: Limits | None = None,
         sandbox: bool = True,
         run_as: int | None = None,
+        packages: tuple[str, ...] = ALLOWED_PACKAGES,
     ) -> None:
         self.workdir = workdir.resolve()
         self.limits = limits or Limits()
-        self.setup = forkserver.Setup.of(self.limits, sandbox, run_as)
+        self.setup = forkserver.Setup.of(self.limits, sandbox, run_as, packages)
         self.pid: int | None = None
         self._code: int | None = None
         self.died: str | None = None

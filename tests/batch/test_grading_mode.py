@@ -82,3 +82,23 @@ def test_the_trusted_or_training_uses_the_students_gradients(graded):
     assert learns and learns[0]["score"] == 0
     assert "falls more than 10-fold" in learns[0]["output"]
     assert statuses(graded, "zero_network_grads")["1.13"] == "passed"
+
+
+@pytest.fixture(scope="module")
+def every_correct(tmp_path_factory):
+    """The correct example of every assignment, graded in its own batch."""
+    root = tmp_path_factory.mktemp("correct")
+    for assignment in ("spiral", "moons", "digits"):
+        source = ROOT / "examples" / "submissions" / assignment / "correct"
+        run([source], Course(ROOT, assignment), root / assignment, Options(), log=lambda _: None)
+    return root
+
+
+@pytest.mark.parametrize("assignment", ["spiral", "moons", "digits"])
+def test_a_correct_submission_gets_full_marks_in_grading_mode(every_correct, assignment):
+    """The jail shows what the assignment's requirements.txt installs (digits'
+    given code imports scikit-learn): without it every MLP task errored."""
+    data = json.loads((every_correct / assignment / "correct" / "results.json").read_text())
+    failing = [(t["name"], t["output"][:200]) for t in data["tests"] if t["status"] != "passed"]
+    assert failing == []
+    assert data["score"] == data["max_score"]

@@ -255,3 +255,17 @@ def test_without_bubblewrap_grader_grade_stops_with_one_line_saying_how_to_insta
     assert len(lines) == 1 and lines[0].startswith("grader grade: bubblewrap (bwrap) is not")
     assert "apt-get install bubblewrap" in lines[0] and "--no-sandbox" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_the_allowlist_grows_by_the_assignments_requirements(tmp_path):
+    """A distribution the course's requirements.txt lists is shown with the
+    distributions it needs; one this interpreter lacks is skipped; nothing
+    else of site-packages is added."""
+    from grader.sandbox.jail import ALLOWED_PACKAGES, course_packages
+
+    assert course_packages(tmp_path / "missing.txt") == ALLOWED_PACKAGES
+    wanted = tmp_path / "requirements.txt"
+    wanted.write_text("# the course\nscikit-learn>=1.3  # digits\nno-such-distribution==1\n")
+    found = set(course_packages(wanted))
+    assert {"numpy", "scipy", "sklearn", "joblib", "threadpoolctl"} <= found
+    assert "pytest" not in found and "grader" not in found
