@@ -402,9 +402,13 @@ def _changes(
     if isinstance(node, ast.Return):
         yield from _return_changes(node, reg)
     if _is_values(node):  # returned, or collected for returning: (dW, db) appended
-        for i in range(len(node.elts)):  # type: ignore[attr-defined]
-            for j in range(i + 1, len(node.elts)):  # type: ignore[attr-defined]
+        count = len(node.elts)  # type: ignore[attr-defined]
+        for i in range(count):
+            for j in range(i + 1, count):
                 yield Mistake.RETURN_ORDER, "", _swap_items(i, j)
+        if count == 3:  # (dw, db, dx) for (dx, dw, db): rotated, not one swap
+            yield Mistake.RETURN_ORDER, "", _reorder((1, 2, 0))
+            yield Mistake.RETURN_ORDER, "", _reorder((2, 0, 1))
     if isinstance(node, ast.Call):
         yield from _call_changes(node)
     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
@@ -681,6 +685,16 @@ def _swap_items(i: int, j: int) -> Change:
         changed = copy.deepcopy(node)
         assert isinstance(changed, ast.Tuple)
         changed.elts[i], changed.elts[j] = changed.elts[j], changed.elts[i]
+        return changed
+
+    return change
+
+
+def _reorder(order: tuple[int, ...]) -> Change:
+    def change(node: ast.AST) -> ast.AST:
+        changed = copy.deepcopy(node)
+        assert isinstance(changed, ast.Tuple)
+        changed.elts = [changed.elts[i] for i in order]
         return changed
 
     return change

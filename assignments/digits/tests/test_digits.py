@@ -120,25 +120,27 @@ GRADS = ("grads_W1", "grads_b1", "grads_W2", "grads_b2")  # the handout's attrib
 
 
 def _check_returns(student, checker, method: str) -> None:
-    net = student.network.Network()
-    X, y, params = _or_batch(checker.rng)
-    _load(net, params)
-    returned = getattr(net, method)(X, y)
-    assert isinstance(returned, tuple | list) and len(returned) == 2, (
-        f"Network.{method} must return (batch_loss, batch_acc), not {returned!r}"
-    )
-    batch_loss, batch_acc = returned
-    _load(net, params)
-    loss = net.loss(X, y)
-    acc = float(np.mean((net.forward(X) > 0.5) == y))
-    assert np.isclose(batch_loss, loss, rtol=1e-9, atol=0), (
-        f"Network.{method} returned batch_loss {batch_loss!r}, but the mean of 0.5 (a2 - y)^2 "
-        f"over the batch is {loss:.6g}"
-    )
-    assert np.isclose(batch_acc, acc, rtol=0, atol=1e-12), (
-        f"Network.{method} returned batch_acc {batch_acc!r}, but {acc:.6g} of the batch has "
-        "(a2 > 0.5) equal to y"
-    )
+    # inside given: a wrong return is named from the reference ("in the wrong order")
+    with checker.given(f"the check of what Network.{method} returns"):
+        net = student.network.Network()
+        X, y, params = _or_batch(checker.rng)
+        _load(net, params)
+        returned = getattr(net, method)(X, y)
+        assert isinstance(returned, tuple | list) and len(returned) == 2, (
+            f"Network.{method} must return (batch_loss, batch_acc), not {returned!r}"
+        )
+        batch_loss, batch_acc = returned
+        _load(net, params)
+        loss = net.loss(X, y)
+        acc = float(np.mean((net.forward(X) > 0.5) == y))
+        assert np.isclose(batch_loss, loss, rtol=1e-9, atol=0), (
+            f"Network.{method} returned batch_loss {batch_loss!r}, but the mean of 0.5 (a2 - y)^2 "
+            f"over the batch is {loss:.6g}"
+        )
+        assert np.isclose(batch_acc, acc, rtol=0, atol=1e-12), (
+            f"Network.{method} returned batch_acc {batch_acc!r}, but {acc:.6g} of the batch has "
+            "(a2 > 0.5) equal to y"
+        )
 
 
 @pytest.mark.task("4.2", points=3, name="Network.backward")
