@@ -40,8 +40,9 @@ SEED_FOUR_LAYER_SIGMOID = rows(
 
 
 def printed(losses: list[float]) -> list[str]:
-    """The losses as the seed prints them, "%f"."""
-    return [f"{loss:f}" for loss in losses]
+    """The rows the seed prints, "%f": its "Loss after iteration i" (i = 0, 1000, ...)
+    is the loss after i + 1 updates, losses[i + 1]."""
+    return [f"{loss:f}" for loss in losses[1::1000]]
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +131,37 @@ def test_net_beats_logistic_regression(
     )
     assert nn_train > lr_train + 0.05
     assert nn_test > lr_test + 0.05
+
+
+def test_the_loss_is_recorded_at_every_pass(moons: tuple[np.ndarray, np.ndarray]) -> None:
+    """losses[n] is calculate_loss (on the whole set, also with minibatches) of
+    the model after n updates, for n = 0 .. num_passes."""
+    X, y = moons
+    _, losses = net.build_model(X, y, nn_hdim=3, num_passes=5)
+    assert losses == [
+        net.calculate_loss(net.build_model(X, y, nn_hdim=3, num_passes=n)[0], X, y)
+        for n in range(6)
+    ]
+    for batch_size in (None, 128):
+
+        def run(n: int, batch_size: int | None = batch_size) -> tuple[deep.Params, list[float]]:
+            return deep.train(X, y, [3, 3], "sigmoid", n, d=10e-3, batch_size=batch_size)
+
+        assert run(5)[1] == [deep.calculate_loss(run(n)[0], X, y, "sigmoid") for n in range(6)]
+
+
+def test_print_loss_prints_the_seeds_rows_only(
+    moons: tuple[np.ndarray, np.ndarray], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every 1000th update, as the seed: the terminal is not flooded."""
+    _, losses = net.build_model(*moons, nn_hdim=3, num_passes=2001, print_loss=True)
+    _, deep_losses = deep.train(*moons, [3, 3], num_passes=2001, d=10e-3, print_loss=True)
+    rows = [
+        f"Loss after iteration {1000 * k}: {loss}"
+        for run in (losses, deep_losses)
+        for k, loss in enumerate(printed(run))
+    ]
+    assert capsys.readouterr().out.splitlines() == rows
 
 
 def test_minibatch_sgd_is_seeded_and_learns(moons: tuple[np.ndarray, np.ndarray]) -> None:
