@@ -9,11 +9,16 @@ Which hidden sizes reproduce the seed's tables (the blog post lost the numbers):
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from reference.moons import baseline, deep, net
 from reference.moons.data import make_moons_data, make_three_class_data
+
+CURVES = Path(__file__).resolve().parents[2] / "assignments" / "moons" / "tests"
 
 
 def rows(text: str) -> list[str]:
@@ -162,6 +167,25 @@ def test_print_loss_prints_the_seeds_rows_only(
         for k, loss in enumerate(printed(run))
     ]
     assert capsys.readouterr().out.splitlines() == rows
+
+
+def test_stored_reference_curves_are_the_reference_solutions(
+    moons: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """The public test's reference curves are every 5th loss of its two runs. The
+    three-layer run is compared up to pass 1200 only: from there on it
+    alternates between two values, and which phase a pass lands on depends on
+    the last bits of the arithmetic."""
+    X, y = moons
+    three = net.build_model(X, y, nn_hdim=3, num_passes=5000)[1][::5]
+    four = deep.train(X, y, [3, 3], "tanh", num_passes=5000, d=10e-3)[1][::5]
+    stored = {
+        name: json.loads((CURVES / f"reference_curve_{name}.json").read_text())
+        for name in ("three_layer", "four_layer")
+    }
+    assert len(stored["three_layer"]) == len(stored["four_layer"]) == 1001
+    np.testing.assert_allclose(stored["three_layer"][:240], three[:240], rtol=1e-9)
+    np.testing.assert_allclose(stored["four_layer"], four, rtol=1e-9)
 
 
 def test_minibatch_sgd_is_seeded_and_learns(moons: tuple[np.ndarray, np.ndarray]) -> None:
