@@ -78,14 +78,14 @@ def test_tanh_h3_table_after_the_oscillation(tanh_h3: tuple[net.Model, list[floa
     """Rows 3000..19000. Row 2000 is not compared: with the fixed learning rate the
     run oscillates with period 2 from about iteration 1200 to 2100, and which phase
     row 2000 lands on depends on the last bits of the arithmetic (we print 0.068950,
-    the seed 0.068926). The oscillation can also end in a different basin: with
-    OpenBLAS's Prescott or SandyBridge kernels (OPENBLAS_CORETYPE) the run settles
-    at 0.070758 instead of the seed's 0.071316.
+    the seed 0.068926). The loss never settles: from one pass to the next it keeps
+    alternating between two values (0.071316 and 0.070758 at the end), and with
+    OpenBLAS's Prescott or SandyBridge kernels (OPENBLAS_CORETYPE) every row from
+    3000 on lands on the other one, which the pass after it then holds.
     """
-    ours = printed(tanh_h3[1])
-    if ours[3:] != SEED_TANH_H3[3:] and ours[-1] == "0.070758":
-        pytest.skip("this BLAS's rounding sent the oscillating run to the other basin (0.070758)")
-    assert ours[3:] == SEED_TANH_H3[3:]
+    losses = tanh_h3[1]
+    ours, next_pass = printed(losses), printed(losses[1:])
+    assert SEED_TANH_H3[3:] in (ours[3:], next_pass[3:])
 
 
 def test_annealing_table(annealing_losses: list[float]) -> None:
