@@ -1,11 +1,12 @@
 """Every assignment, end to end: committed templates match the reference,
 the blank template reads "not attempted" everywhere, the handout holds no
 solution and passes with full points once the reference is pasted in, the
-hidden tests pass on the reference, and each example submission gets the
-outcome it is meant to get."""
+hidden tests pass on the reference, and each example submission keeps the
+template's given code and gets the outcome it is meant to get."""
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import subprocess
@@ -145,3 +146,29 @@ def test_example_submission_gets_its_expected_outcome(assignment, submission, tm
         assert rows[task_id]["status"] == want["status"], (task_id, rows[task_id])
         if want.get("diagnosis"):
             assert diagnosis_of(results, task_id) == want["diagnosis"], (task_id, rows[task_id])
+
+
+def given_code(source: str, module: str) -> str:
+    """The module with each task function's body left out: what the student is given."""
+    tree = ast.parse(source)
+    tasks = {(node.lineno, node.name) for _, node in templates.tasks_in(source, module).values()}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and (node.lineno, node.name) in tasks:
+            node.body = [ast.Pass()]
+    return ast.dump(tree)
+
+
+@pytest.mark.parametrize(
+    ("assignment", "submission"), EXAMPLES, ids=[f"{a}/{s}" for a, s in EXAMPLES]
+)
+def test_example_submission_keeps_the_templates_given_code(assignment, submission):
+    """Only task functions are written by the student: a change to given code (a
+    training loop, say) must reach every example, as it reaches the template."""
+    template = ROOT / "assignments" / assignment / assignment
+    folder = ROOT / "examples" / "submissions" / assignment / submission
+    for path in sorted(folder.glob("*.py")):
+        given = template / path.name
+        assert given.exists(), f"{path.name} is not a module of the template"
+        assert given_code(path.read_text(), path.name) == given_code(
+            given.read_text(), given.name
+        ), f"{path.name}: the given code differs from {given.relative_to(ROOT)}"

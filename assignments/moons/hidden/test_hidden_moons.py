@@ -108,7 +108,7 @@ def test_annealing(student, checker):
     net = student.net
     X, y = student.data.make_moons_data()
     with checker.given("the given training with annealing (build_model)"):
-        model, losses = net.build_model(X, y, nn_hdim=3, num_passes=3001, d=10e-3)
+        model, losses = net.build_model(X, y, nn_hdim=3, num_passes=3000, d=10e-3)
         checker.loss_curve(losses, label="moons, 3 tanh units, annealing")
         accuracy = float(np.mean(net.predict(model, X) == y))
         assert losses[-1] < 0.08 and accuracy >= 0.97, (
@@ -204,7 +204,7 @@ def test_minibatch_sigmoid_annealing(student, checker):
     deep = student.deep
     X, y = student.data.make_moons_data()
     with checker.given("the given minibatch training (deep.train)"):
-        _, losses = deep.train(X, y, [3, 3], "sigmoid", num_passes=3001, d=10e-3, batch_size=128)
+        _, losses = deep.train(X, y, [3, 3], "sigmoid", num_passes=3000, d=10e-3, batch_size=128)
         checker.loss_curve(losses, label="moons, 3 + 3 sigmoid units, minibatch 128, annealing")
         assert losses[-1] < 0.5 * losses[0], (
             f"with minibatches the loss only went from {losses[0]:.3g} to {losses[-1]:.3g} in "
@@ -218,7 +218,7 @@ def test_three_classes(student, checker):
     deep = student.deep
     X, y = student.data.make_three_class_data()
     with checker.given("the given three-class training (deep.train)"):
-        params, losses = deep.train(X, y, [5], num_passes=3001)
+        params, losses = deep.train(X, y, [5], num_passes=3000)
         checker.loss_curve(losses, label="three classes, 5 tanh units")
         checker.decision_boundary(lambda points: deep.predict(params, points), X, y)
         accuracy = float(np.mean(deep.predict(params, X) == y))

@@ -126,9 +126,17 @@ def calculate_loss(
     four-layer net (W3 is left out), while its gradients regularize every Wi.
     For one hidden layer this is objective / N.
     """
-    num_examples = len(X)
     probs, _ = forward(params, X, activation)
-    corect_logprobs = -np.log(probs[range(num_examples), y])
+    return loss_from_probs(params, probs, y, reg_lambda)
+
+
+def loss_from_probs(
+    params: Params, probs: np.ndarray, y: np.ndarray, reg_lambda: float = 0.01
+) -> float:
+    """calculate_loss(params, X, y, activation), given probs = forward(params, X, activation)[0]:
+    no second forward pass."""
+    num_examples = len(probs)
+    corect_logprobs = -np.log(probs[np.arange(num_examples), y])
     data_loss = np.sum(corect_logprobs)
     data_loss += (
         reg_lambda / 2 * (np.sum(np.square(params["W1"])) + np.sum(np.square(params["W2"])))
@@ -170,7 +178,11 @@ def train(
 
     X: (N, n_in), y: (N,) labels 0..C-1. batch_size None: full batch; otherwise one
     seeded minibatch per pass (gradients summed over the batch, as the seed).
-    Returns params and calculate_loss on the whole set after every 1000th pass.
+    Returns params and calculate_loss on the whole set at every pass: losses[i]
+    after i updates (losses[0]: the initial params, losses[num_passes]: the
+    trained ones); full batch takes it from the probs each pass computes anyway.
+    print_loss prints every 1000th update's loss, as the seed
+    ("Loss after iteration i" is losses[i + 1]).
     """
     params = init_params([X.shape[1], *hidden_sizes, int(y.max()) + 1], seed)
     batches = minibatches(len(X), batch_size, seed) if batch_size else None
@@ -178,15 +190,18 @@ def train(
     Xb, yb = X, y
     for i in range(num_passes):
         if batches is not None:
+            losses.append(calculate_loss(params, X, y, activation, reg_lambda))  # the whole set
             idx = next(batches)
             Xb, yb = X[idx], y[idx]
         probs, cache = forward(params, Xb, activation)
+        if batches is None:
+            losses.append(loss_from_probs(params, probs, y, reg_lambda))  # before backward
         grads = backward(params, probs, cache, yb, activation, reg_lambda)
         epsilon_ = epsilon / (1 + d * i)
         for name in params:
             params[name] += -epsilon_ * grads[name]
-        if i % 1000 == 0:
-            losses.append(calculate_loss(params, X, y, activation, reg_lambda))
-            if print_loss:
-                print(f"Loss after iteration {i}: {losses[-1]:f}")
+        if print_loss and i % 1000 == 0:
+            loss = calculate_loss(params, X, y, activation, reg_lambda)
+            print(f"Loss after iteration {i}: {loss:f}")
+    losses.append(calculate_loss(params, X, y, activation, reg_lambda))
     return params, losses

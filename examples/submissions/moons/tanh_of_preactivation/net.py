@@ -57,9 +57,16 @@ def calculate_loss(
     model: Model, X: np.ndarray, y: np.ndarray, reg_lambda: float = REG_LAMBDA
 ) -> float:
     """The seed's printed loss: objective / N, computed exactly as the seed does."""
-    num_examples = len(X)
     probs, _ = forward(model, X)
-    corect_logprobs = -np.log(probs[range(num_examples), y])
+    return loss_from_probs(model, probs, y, reg_lambda)
+
+
+def loss_from_probs(
+    model: Model, probs: np.ndarray, y: np.ndarray, reg_lambda: float = REG_LAMBDA
+) -> float:
+    """calculate_loss(model, X, y), given probs = forward(model, X)[0]: no second forward pass."""
+    num_examples = len(probs)
+    corect_logprobs = -np.log(probs[np.arange(num_examples), y])
     data_loss = np.sum(corect_logprobs)
     data_loss += reg_lambda / 2 * (np.sum(np.square(model["W1"])) + np.sum(np.square(model["W2"])))
     return float(1.0 / num_examples * data_loss)
@@ -115,19 +122,22 @@ def build_model(
 ) -> tuple[Model, list[float]]:
     """Full-batch gradient descent, learning rate epsilon / (1 + d * i) (d = 0: fixed, as the seed).
 
-    X: (N, 2), y: (N,). Returns the model and calculate_loss after every
-    1000th update (iterations 0, 1000, ...), the rows the seed prints.
+    X: (N, 2), y: (N,). Returns the model and its calculate_loss at every pass:
+    losses[i] after i updates (losses[0]: the initial model, losses[num_passes]:
+    the trained one), taken from the probs each pass computes anyway.
+    print_loss prints every 1000th update's loss, the rows the seed prints
+    ("Loss after iteration i" is losses[i + 1]).
     """
     model = init_model(nn_hdim, X.shape[1], int(y.max()) + 1, seed)
     losses = []
     for i in range(num_passes):
         probs, cache = forward(model, X)
+        losses.append(loss_from_probs(model, probs, y, reg_lambda))  # before backward sees probs
         grads = backward(model, probs, cache, y, reg_lambda)
         epsilon_ = epsilon / (1 + d * i)
         for name in ("W1", "b1", "W2", "b2"):
             model[name] += -epsilon_ * grads[name]
-        if i % 1000 == 0:
-            losses.append(calculate_loss(model, X, y, reg_lambda))
-            if print_loss:
-                print(f"Loss after iteration {i}: {losses[-1]:f}")
+        if print_loss and i % 1000 == 0:
+            print(f"Loss after iteration {i}: {calculate_loss(model, X, y, reg_lambda):f}")
+    losses.append(calculate_loss(model, X, y, reg_lambda))
     return model, losses
