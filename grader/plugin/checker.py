@@ -170,19 +170,20 @@ class Checker:
             return None
 
     @contextmanager
-    def given(self, what: str) -> Iterator[None]:
+    def given(self, what: str, judge_success: bool = True) -> Iterator[None]:
         """Run given code that calls the student's functions (a training
         loop): if it fails, say which task's function caused it, and an
         exception raised by the given code itself as what it is, naming the
-        value the student's function returned."""
+        value the student's function returned. ``judge_success=False``: a
+        block that succeeds passes (a test of one part of what a function
+        returns, which earns its points even when another part is wrong)."""
         found = self._reference()
         if found is None:
             yield
             return
         reference, handle = found
-        with given_code.watched(
-            reference, handle, self.subject.task if self.subject else None, what
-        ):
+        task = self.subject.task if self.subject else None
+        with given_code.watched(reference, handle, task, what, judge_success):
             yield
 
     def _blame(self, result: CheckResult, layers: Sequence[LayerCheck]) -> CheckResult:

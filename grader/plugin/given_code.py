@@ -49,7 +49,13 @@ class GivenCodeFailed(AssertionError):
 
 
 @contextmanager
-def watched(reference: Reference, handle: Any, task_id: str | None, what: str) -> Iterator[None]:
+def watched(
+    reference: Reference,
+    handle: Any,
+    task_id: str | None,
+    what: str,
+    judge_success: bool = True,
+) -> Iterator[None]:
     originals: dict[str, Any] = {}
     for task in reference.tasks:
         try:
@@ -66,6 +72,8 @@ def watched(reference: Reference, handle: Any, task_id: str | None, what: str) -
             raise
         except Exception as exc:
             failed = exc
+    if failed is None and not judge_success:
+        return
     # judged outside the block: naming a mistake runs the student's functions
     # and the reference's mutants where the test reaches them
     blame = Blame(watch, reference, handle, task_id, what)
