@@ -110,7 +110,13 @@ class Blame:
         if self.others:
             return self._cascade(f"{self.what} fails because")
         if isinstance(exc, RaisedElsewhere) or _raised_by_student(exc, self.reference):
-            return None  # the student's own traceback says more
+            # the student's function raised: named when a mutant raises the same,
+            # else the student's own traceback says more
+            named = self._named()
+            if named is None:
+                return None
+            raised = str(exc) if isinstance(exc, RaisedElsewhere) else _raised(exc)
+            return replace(named, message=f"{named.message} (your code raised {raised})")
         named = self._named()
         if named is not None:
             happened = _first_line(exc) if isinstance(exc, AssertionError) else _raised(exc)

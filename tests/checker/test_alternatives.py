@@ -107,6 +107,20 @@ def test_an_exception_matches_one_of_the_same_kind_and_message():
     assert not same_failure(ValueError("a"), ValueError("b"))
 
 
+def test_an_error_from_the_students_process_matches_despite_its_one_line_form():
+    """The sandbox sends a message as one line without trailing spaces;
+    numpy's broadcast error ends in a space."""
+    from grader.gradcheck.tracebacks import RaisedElsewhere
+
+    class Remote(RaisedElsewhere):
+        kind = "ValueError"
+        detail = "operands could not be broadcast together with shapes (4,2) (2,4) (4,2)"
+
+    message = "operands could not be broadcast together with shapes (4,2) (2,4) (4,2) "
+    assert same_failure(Remote("ValueError: ..."), ValueError(message))
+    assert not same_failure(Remote("ValueError: ..."), TypeError(message))
+
+
 def test_an_explainer_that_raises_never_breaks_a_check():
     class Broken(Fake):
         def cascade(self, args: tuple[Any, ...]) -> Diagnosis | None:
