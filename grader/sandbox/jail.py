@@ -89,56 +89,58 @@ REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def course_packages(requirements: Path) -> tuple[str, ...]:
-    """ALLOWED_PACKAGES and the import names of every distribution the
-    course's ``requirements.txt`` lists, with the distributions they need
-    (scikit-learn: sklearn, joblib, threadpoolctl, ...); a distribution this
-    interpreter does not have is skipped (the student's import then fails
-    as it would at home without it)."""
+    """ALLOWED_PACKAGES and what the distributions the course's
+    ``requirements.txt`` lists install, with the distributions they need
+    (scikit-learn: sklearn, joblib, threadpoolctl, scikit_learn.libs, ...):
+    import names, and the folders of vendored libraries (``*.libs``). A
+    distribution this interpreter does not have is skipped (the student's
+    import then fails as it would at home without it)."""
     try:
         lines = requirements.read_text().splitlines()
     except OSError:
         return ALLOWED_PACKAGES
     wanted = [m.group(1) for line in lines if (m := REQUIREMENT.match(line.split("#")[0]))]
-    by_distribution: dict[str, list[str]] = {}
-    for module, distributions in importlib.metadata.packages_distributions().items():
-        for distribution in distributions:
-            by_distribution.setdefault(_normal(distribution), []).append(module)
     found = set(ALLOWED_PACKAGES)
     seen: set[str] = set()
     while wanted:
-        name = _normal(wanted.pop())
-        if name in seen:
+        name = re.sub(r"[-_.]+", "-", wanted.pop()).lower()
+        if name in seen or name in ALLOWED_PACKAGES:  # shown anyway, with their .libs
             continue
         seen.add(name)
         try:
-            requires = importlib.metadata.distribution(name).requires or []
+            distribution = importlib.metadata.distribution(name)
         except importlib.metadata.PackageNotFoundError:
             continue
-        found.update(m for m in by_distribution.get(name, []) if m.isidentifier())
-        for requirement in requires:
+        found.update(_installed_names(distribution))
+        for requirement in distribution.requires or []:
             match = REQUIREMENT.match(requirement)
             if match and "extra ==" not in requirement:
                 wanted.append(match.group(1))
     return tuple(sorted(found))
 
 
-def _normal(distribution: str) -> str:
-    return re.sub(r"[-_.]+", "-", distribution).lower()
+def _installed_names(distribution: importlib.metadata.Distribution) -> set[str]:
+    """The top-level modules and ``*.libs`` folders among a distribution's files
+    (its own file list only: reading every distribution's costs most of a second)."""
+    names = set()
+    for file in distribution.files or []:
+        top = file.parts[0] if file.parts else ""
+        if top.endswith(".libs"):
+            names.add(top)
+        elif len(file.parts) == 1 and top.endswith(".py"):
+            names.add(top[:-3])
+        elif len(file.parts) > 1 and file.parts[-1] == "__init__.py" and len(file.parts) == 2:
+            names.add(top)
+    return {n for n in names if n.endswith(".libs") or n.isidentifier()}
 
 
-def _distribution_libs(module: str) -> list[str]:
-    """Vendored libraries named after the distribution (``scikit_learn.libs``)."""
-    found = []
-    for distribution in importlib.metadata.packages_distributions().get(module, []):
-        spec = importlib.util.find_spec(module)
-        if spec is None or not spec.origin:
-            continue
-        site = Path(spec.origin).resolve().parent
-        site = site.parent if spec.submodule_search_locations else site
-        libs = site / f"{distribution.replace('-', '_')}.libs"
-        if libs.is_dir() and libs.name != f"{module}.libs":
-            found.append(str(libs))
-    return found
+def _libs_dir(name: str) -> list[str]:
+    """A ``*.libs`` folder beside numpy's (the site-packages the course uses)."""
+    spec = importlib.util.find_spec("numpy")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    site = Path(next(iter(spec.submodule_search_locations))).resolve().parent
+    return [str(site / name)] if (site / name).is_dir() else []
 
 
 def _system_libraries() -> tuple[list[Bind], list[tuple[str, str]]]:
@@ -183,8 +185,11 @@ def layout(packages: tuple[str, ...] = ALLOWED_PACKAGES) -> Layout:
     system, links = _system_libraries()
     binds += system
     for name in packages:
-        for folder in [*_package_dirs(name), *_distribution_libs(name)]:
-            binds.append(Bind(folder, f"{SITE}/{Path(folder).name}"))
+        folders = _libs_dir(name) if name.endswith(".libs") else _package_dirs(name)
+        for folder in folders:
+            bind = Bind(folder, f"{SITE}/{Path(folder).name}")
+            if bind not in binds:
+                binds.append(bind)
     grader = Path(__file__).resolve().parents[1]  # the grader package
     for part in ("__init__.py", "gradcheck", "sandbox"):
         binds.append(Bind(str(grader / part), f"{LIB}/grader/{part}"))
