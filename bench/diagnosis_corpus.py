@@ -8,7 +8,13 @@ differently must pass).
 
 from __future__ import annotations
 
+import ast
+import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "submissions"
 
 
 @dataclass(frozen=True)
@@ -23,10 +29,51 @@ class Case:
     forbid: tuple[str, ...] = ()
 
 
+def whole(assignment: str, module: str, qualname: str) -> str:
+    """The source of a function or method of an assignment's correct example,
+    from `def` to its last line."""
+    text = (EXAMPLES / assignment / "correct" / f"{module}.py").read_text()
+    body: list[ast.stmt] = ast.parse(text).body
+    node: ast.AST | None = None
+    for part in qualname.split("."):
+        node = next(
+            n for n in body if isinstance(n, ast.FunctionDef | ast.ClassDef) and n.name == part
+        )
+        body = node.body
+    segment = ast.get_source_segment(text, node)
+    assert segment is not None and segment in text
+    return segment
+
+
+def flush(source: str, method: bool = False) -> str:
+    """A student's function written flush left; a method is indented to sit in its class."""
+    lines = textwrap.dedent(source).strip("\n").split("\n")
+    if method:
+        lines = lines[:1] + [("    " + line) if line else line for line in lines[1:]]
+    return "\n".join(lines)
+
+
+def rewriter(assignment: str, prefix: str) -> Callable[..., Case]:
+    """``case(name, module, qualname, new, expect, forbid=())``: a case that
+    rewrites one whole function of the assignment's correct example."""
+
+    def case(name, module, qualname, new, expect, forbid=()):  # type: ignore[no-untyped-def]
+        return Case(
+            assignment,
+            f"{prefix}{name}",
+            module,
+            whole(assignment, module, qualname),
+            flush(new, "." in qualname),
+            expect,
+            tuple(forbid),
+        )
+
+    return case
+
+
 def all_cases() -> list[Case]:
     """These cases and those of every module in bench/corpus/ (a ``CASES`` list each)."""
     import importlib.util
-    from pathlib import Path
 
     cases = list(CASES)
     for path in sorted((Path(__file__).parent / "corpus").glob("*.py")):

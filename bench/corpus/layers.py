@@ -8,55 +8,14 @@ have (parameters and locals), which a message must not use.
 
 from __future__ import annotations
 
-import ast
 import pathlib
 import sys
-import textwrap
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from diagnosis_corpus import Case
+from diagnosis_corpus import rewriter
 
-ASSIGNMENT = "layers"
-CORRECT = (
-    pathlib.Path(__file__).resolve().parents[2] / "examples/submissions" / ASSIGNMENT / "correct"
-)
-
-
-def whole(module: str, qualname: str) -> str:
-    """The source of a function or method of the correct example, from `def` to its last line."""
-    text = (CORRECT / f"{module}.py").read_text()
-    body: list[ast.stmt] = ast.parse(text).body
-    node: ast.AST | None = None
-    for part in qualname.split("."):
-        node = next(
-            n for n in body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part
-        )
-        body = node.body
-    segment = ast.get_source_segment(text, node)
-    assert segment is not None and segment in text
-    return segment
-
-
-def code(source: str, method: bool = False) -> str:
-    """A student's function written flush left; a method is indented to sit in its class."""
-    lines = textwrap.dedent(source).strip("\n").split("\n")
-    if method:
-        lines = lines[:1] + [("    " + line) if line else line for line in lines[1:]]
-    return "\n".join(lines)
-
-
-def case(name, module, qualname, new, expect, forbid=()):
-    method = "." in qualname
-    return Case(
-        ASSIGNMENT,
-        f"ca_lay_{name}",
-        module,
-        whole(module, qualname),
-        code(new, method),
-        expect,
-        tuple(forbid),
-    )
+case = rewriter("layers", "ca_lay_")
 
 
 CASES = [

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from grader.course.templates import Task
 from grader.gradcheck.alternatives import Explainer
 from grader.gradcheck.api import Budget, check_function, check_layer, check_loss
 from grader.gradcheck.codes import Code
@@ -126,12 +127,11 @@ class Checker:
         """A check of the task's own function speaks in the names of the
         student's version of it (read from the submission's source)."""
         try:
-            found = self._reference()
+            found = self._task()
             if found is None:
                 return result
-            reference, handle = found
-            task = reference.by_id.get(str(self.subject.task)) if self.subject else None
-            if task is None or not calls_directly(handle, task, backward):
+            reference, handle, task = found
+            if not calls_directly(handle, task, backward):
                 return result
             student = names.read_file(source_of(handle.path, task.module), task.qualname)
             handout = names.read_file(reference.folder / f"{task.module}.py", task.qualname)
@@ -142,6 +142,15 @@ class Checker:
             return names.renamed(result, renaming)
         except Exception:  # names are a courtesy: a check never fails because of them
             return result
+
+    def _task(self) -> tuple[Reference, Any, Task] | None:
+        """The reference, the student handle and the test's task in it."""
+        found = self._reference()
+        if found is None:
+            return None
+        reference, handle = found
+        task = reference.by_id.get(str(self.subject.task)) if self.subject else None
+        return (reference, handle, task) if task is not None else None
 
     def _reference(self) -> tuple[Reference, Any] | None:
         """The reference and the student handle, when both can be found."""
@@ -158,13 +167,10 @@ class Checker:
         functions, when the reference is at hand (a course checkout, or
         grading mode); a student's handout has none."""
         try:
-            found = self._reference()
+            found = self._task()
             if found is None:
                 return None
-            reference, handle = found
-            task = reference.by_id.get(str(self.subject.task)) if self.subject else None
-            if task is None:
-                return None
+            reference, handle, task = found
             return ReferenceExplainer(reference, handle, task, backward, label=name)
         except Exception:  # naming is a bonus: a check never fails because of it
             return None
@@ -260,7 +266,7 @@ def _number(value: float) -> float | None:
     return f if np.isfinite(f) else None
 
 
-def calls_directly(handle: Any, task: Any, backward: Callable[..., object]) -> bool:
+def calls_directly(handle: Any, task: Task, backward: Callable[..., object]) -> bool:
     """The check calls the task's function itself (or it bound to an object),
     so its arguments are the function's parameters, position by position."""
     mine = original(handle, task)
