@@ -41,6 +41,7 @@ class Mistake(str, Enum):
     RELU_NO_MASK = "relu_no_mask"
     RELU_MASK_INVERTED = "relu_mask_inverted"
     MASK_WRONG_TENSOR = "mask_wrong_tensor"
+    MASK_ON_GRADIENT = "mask_on_gradient"
     MISSING_FACTOR_2 = "missing_factor_2"
     MISSING_1_OVER_N = "missing_1_over_n"
     EXTRA_1_OVER_N = "extra_1_over_n"
@@ -150,6 +151,7 @@ ORDER = [
     Mistake.MISSING_DERIVATIVE,
     Mistake.RELU_NO_MASK,
     Mistake.RELU_MASK_INVERTED,
+    Mistake.MASK_ON_GRADIENT,
     Mistake.MASK_WRONG_TENSOR,
     Mistake.TRANSPOSED,
     Mistake.OVERWRITE_NOT_ACCUMULATE,
@@ -385,6 +387,7 @@ def _changes(
     """Every mistake that can happen at ``node``."""
     if isinstance(node, ast.BinOp):
         yield from _binop_changes(node)
+        yield from _mask_changes(node)
     if _is_product(node):
         yield Mistake.TRANSPOSED, "", _transpose
     if isinstance(node, ast.Attribute) and node.attr == "T":
@@ -393,6 +396,7 @@ def _changes(
         yield from _augassign_changes(node, divisor)
     if isinstance(node, ast.Assign):
         yield from _assign_changes(node, reg)
+        yield from _masked_assign_changes(node)
     if isinstance(node, ast.Compare):
         yield from _compare_changes(node, names)
     if isinstance(node, ast.For):
@@ -580,6 +584,42 @@ def _compare_changes(node: ast.Compare, names: list[str]) -> Iterator[tuple[Mist
                 continue
             yield Mistake.MASK_WRONG_TENSOR, other, _compare_with(other, op)
             yield Mistake.MASK_WRONG_TENSOR, other, _compare_with(other, mirrored)
+
+
+def _mask_changes(node: ast.BinOp) -> Iterator[tuple[Mistake, str, Change]]:
+    """``g * (h > 0)``: the mask built from the gradient it masks, ``g * (g > 0)``."""
+    if not isinstance(node.op, ast.Mult):
+        return
+    for mask, masked in (("right", "left"), ("left", "right")):
+        compare = getattr(node, mask)
+        if isinstance(compare, ast.Compare) and len(compare.ops) == 1:
+            yield Mistake.MASK_ON_GRADIENT, "", _mask_from(mask, masked)
+
+
+def _masked_assign_changes(node: ast.Assign) -> Iterator[tuple[Mistake, str, Change]]:
+    """``g[h <= 0] = 0``: the mask built from the gradient it masks, ``g[g <= 0] = 0``."""
+    target = node.targets[0] if len(node.targets) == 1 else None
+    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Compare):
+
+        def change(statement: ast.AST) -> ast.AST:
+            changed = copy.deepcopy(statement)
+            assert isinstance(changed, ast.Assign) and isinstance(changed.targets[0], ast.Subscript)
+            masked = changed.targets[0]
+            assert isinstance(masked.slice, ast.Compare)
+            masked.slice.left = copy.deepcopy(masked.value)
+            return changed
+
+        yield Mistake.MASK_ON_GRADIENT, "", change
+
+
+def _mask_from(mask: str, masked: str) -> Change:
+    def change(node: ast.AST) -> ast.AST:
+        changed = copy.deepcopy(node)
+        compare = getattr(changed, mask)
+        compare.left = copy.deepcopy(getattr(changed, masked))
+        return changed
+
+    return change
 
 
 def _compare_with(name: str | None, op: ast.cmpop) -> Change:

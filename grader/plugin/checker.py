@@ -74,11 +74,17 @@ class Checker:
         forward: Callable[..., tuple[Any, Any]],
         backward: Callable[..., object],
         inputs: Mapping[str, ArrayLike],
+        words: Mapping[str, str] | None = None,
         **options: Any,
     ) -> CheckResult:
-        """``check_layer`` with the course's seed; fails the test if wrong."""
+        """``check_layer`` with the course's seed; fails the test if wrong.
+        ``words`` says the check's names in the student's terms when the test
+        builds the layer itself (``{"dout": "the gradient at the hidden layer"}``)."""
         options = self._options(backward, options)
-        return self._settle(check_layer(forward, backward, inputs, **options), backward)
+        result = check_layer(forward, backward, inputs, **options)
+        if words and not result.passed:
+            result = names.renamed(result, names.Renaming(dict(words), frozenset()))
+        return self._settle(result, backward)
 
     def loss(
         self,

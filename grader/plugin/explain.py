@@ -28,6 +28,7 @@ CODES: dict[Mistake, Code] = {
     Mistake.RELU_NO_MASK: Code.RELU_NO_MASK,
     Mistake.RELU_MASK_INVERTED: Code.RELU_MASK_INVERTED,
     Mistake.MASK_WRONG_TENSOR: Code.MASK_WRONG_TENSOR,
+    Mistake.MASK_ON_GRADIENT: Code.RELU_MASK_ON_DOUT,
     Mistake.MISSING_FACTOR_2: Code.MISSING_FACTOR_2,
     Mistake.MISSING_1_OVER_N: Code.MISSING_1_OVER_N,
     Mistake.EXTRA_1_OVER_N: Code.EXTRA_1_OVER_N,
@@ -61,6 +62,8 @@ MESSAGES: dict[Mistake, str] = {
     "ReLU's input was not positive",
     Mistake.RELU_MASK_INVERTED: "{grads}: the ReLU mask is inverted; keep the gradient where "
     "the ReLU's input is positive and zero it elsewhere",
+    Mistake.MASK_ON_GRADIENT: "{grads}: the ReLU mask is built from the gradient it masks; "
+    "build it from the ReLU's input (or output): keep the gradient where that is positive",
     Mistake.MASK_WRONG_TENSOR: "{grads}: the ReLU mask is built from the wrong tensor{detail}; "
     "compare the ReLU's input (or output) with 0",
     Mistake.MISSING_FACTOR_2: "{grads}: the factor 2 from the square is missing",

@@ -74,6 +74,24 @@ def backward(xs, ds):
     assert not any("(4, 3)" in text for text in swapped)
 
 
+def test_a_mask_built_from_the_gradient_it_masks_is_a_mutant():
+    """(g) * (h > 0) becomes g * (g > 0); g[h <= 0] = 0 becomes g[g <= 0] = 0."""
+    regression = (ROOT / "reference/layers/regression.py").read_text()
+    spiral = (ROOT / "reference/spiral/net.py").read_text()
+    for source, qualname, wanted in (
+        (regression, "two_layer_regression_backward", "dy_pred @ w2.T > 0"),
+        (spiral, "scores_backward", "dhidden[dhidden <= 0] = 0"),
+    ):
+        found = solution(source, qualname)
+        assert found is not None
+        texts = [
+            __import__("ast").unparse(m.function)
+            for m in found.mutants()
+            if m.mistake is Mistake.MASK_ON_GRADIENT
+        ]
+        assert any(wanted in text for text in texts), (qualname, texts)
+
+
 def submission(tmp_path: Path, assignment: str, module: str, old: str, new: str) -> Student:
     folder = tmp_path / "sub"
     import shutil

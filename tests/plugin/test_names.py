@@ -96,3 +96,11 @@ def test_a_handout_name_that_is_an_english_word_is_renamed_in_formulas_only():
     assert renaming.apply(text) == (
         "use s * (1 - s), where s = sigmoid(the input); the derivative is left out"
     )
+
+
+def test_a_test_may_say_what_its_own_names_stand_for():
+    """checker.layer(..., words=...) when the test builds the layer itself."""
+    renaming = names.Renaming({"dout": "the gradient flowing into the ReLU"}, frozenset())
+    assert renaming.apply("keep dout where x > 0") == (
+        "keep the gradient flowing into the ReLU where x > 0"
+    )

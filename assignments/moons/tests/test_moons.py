@@ -66,8 +66,8 @@ def test_backward_tanh_step(student, checker):
     classes, so no shape is square where a transpose could hide), reg_lambda = 0
     and probs chosen so that delta3 = [dout | 0], the dW1 that backward returns
     is exactly delta2, the gradient with respect to the pre-activation x = z1,
-    so a wrong tanh derivative gets its name (the messages call your "W1" the
-    gradient of x, and a1 = tanh(z1) out)."""
+    so a wrong tanh derivative gets its name (the messages say what dout, x
+    and out stand for)."""
     net = student.net
     n, h, c = 5, 3, 4  # X = I makes the input dimension n; W2 = [I | 0] is (h, c)
     y = checker.rng.integers(0, c, n)
@@ -86,7 +86,15 @@ def test_backward_tanh_step(student, checker):
         return net.backward(model, probs, (np.eye(n), a1), y, reg_lambda=0.0)
 
     x = random_array((n, h), checker.rng, scale=1.5)
-    checker.layer(forward, backward, {"x": x}, kind="tanh", name="backward", grads=("W1",))
+    words = {
+        "W1": 'the gradient "W1"',
+        "dout": "the gradient flowing into tanh",
+        "x": "tanh's input",
+        "out": "tanh's output",
+    }
+    checker.layer(
+        forward, backward, {"x": x}, kind="tanh", name="backward", grads=("W1",), words=words
+    )
 
 
 @pytest.mark.task("3.1", points=3, name="backward")

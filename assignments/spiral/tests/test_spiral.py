@@ -56,7 +56,7 @@ def test_scores_backward_relu_step(student, checker):
     K != H classes, so no shape is square where a transpose could hide) and
     dscores = [dout | 0], the dW that scores_backward returns is exactly dhidden
     after the mask, the gradient with respect to the ReLU's input x, so a wrong
-    mask gets its name (the messages call your dW dx)."""
+    mask gets its name (the messages say what dout, x and dx are in your terms)."""
     net = student.net
     classes = H + 2
     w2 = np.hstack([np.eye(H), np.zeros((H, classes - H))])
@@ -70,7 +70,12 @@ def test_scores_backward_relu_step(student, checker):
         return net.scores_backward(dscores, cache)["W"]
 
     x = random_array((N, H), checker.rng, kinks=(0.0,))
-    checker.layer(forward, backward, {"x": x}, kind="relu", name="scores_backward")
+    words = {
+        "dx": 'the gradient "W"',
+        "dout": "the gradient flowing into the ReLU",
+        "x": "the ReLU's input",
+    }
+    checker.layer(forward, backward, {"x": x}, kind="relu", name="scores_backward", words=words)
 
 
 @pytest.mark.task("2.2", points=4, name="scores_backward")
