@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -146,15 +147,30 @@ def test_example_submission_gets_its_expected_outcome(assignment, submission, tm
         assert rows[task_id]["status"] == want["status"], (task_id, rows[task_id])
         if want.get("diagnosis"):
             assert diagnosis_of(results, task_id) == want["diagnosis"], (task_id, rows[task_id])
+        for name in want.get("forbid", []):  # names the student's function does not have
+            said = [t["output"] for t in results["tests"] if t["extra_data"]["task"] == task_id]
+            pattern = rf"(?<![\w.'\"]){re.escape(name)}\b"
+            assert not [text for text in said if re.search(pattern, text)], (name, said)
 
 
-def given_code(source: str, module: str) -> str:
-    """The module with each task function's body left out: what the student is given."""
+def given_code(source: str, tasks: set[str]) -> str:
+    """The module with each task function (by qualname) left out but its name:
+    what the student is given. A student may rename a task's parameters and
+    drop its docstring; everything else is the template's."""
     tree = ast.parse(source)
-    tasks = {(node.lineno, node.name) for _, node in templates.tasks_in(source, module).values()}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and (node.lineno, node.name) in tasks:
-            node.body = [ast.Pass()]
+
+    def blank(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                blank(node.body, f"{prefix}{node.name}.")
+            elif isinstance(node, ast.FunctionDef) and f"{prefix}{node.name}" in tasks:
+                node.body = [ast.Pass()]
+                node.args = ast.arguments(
+                    posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]
+                )
+                node.returns = None
+
+    blank(tree.body, "")
     return ast.dump(tree)
 
 
@@ -169,6 +185,7 @@ def test_example_submission_keeps_the_templates_given_code(assignment, submissio
     for path in sorted(folder.glob("*.py")):
         given = template / path.name
         assert given.exists(), f"{path.name} is not a module of the template"
-        assert given_code(path.read_text(), path.name) == given_code(
-            given.read_text(), given.name
+        tasks = {t.qualname for t, _ in templates.tasks_in(given.read_text(), given.name).values()}
+        assert given_code(path.read_text(), tasks) == given_code(
+            given.read_text(), tasks
         ), f"{path.name}: the given code differs from {given.relative_to(ROOT)}"
