@@ -120,6 +120,8 @@ class TrustedStudent:
 
     def _import(self, name: str) -> ModuleType:
         if name not in self._modules:
+            # the student's process imports the submission's modules meanwhile
+            self.sandbox.post({"preload": sorted({t.module for t in self._tasks})})
             # import every module first: proxies must replace names before any given
             # code runs, and given code refers to sibling modules' task functions too
             for stem in self.module_names():

@@ -36,7 +36,8 @@ class Graded:
 
         def counting(request, convert=None):
             value = request.value if isinstance(request, wire.Message) else request
-            self.sent.append(value["target"] + (" (traced)" if "trace" in value else ""))
+            if "preload" not in value:  # the modules imported ahead: not a call
+                self.sent.append(value["target"] + (" (traced)" if "trace" in value else ""))
             return send(request, convert)
 
         self.sandbox.send = counting  # type: ignore[method-assign]
@@ -326,3 +327,18 @@ def test_the_students_process_takes_arrays_from_its_heap_not_a_fresh_mapping_eac
         g.student.layer_class.sigmoid_gd(np.full((2, 3), 0.5))
     faults = int(str(raised.value.detail).rsplit(" ", 1)[-1])
     assert faults < 200  # a mapping per array: 400 arrays of 59 pages, 23,600 faults
+
+
+def test_a_module_that_fails_to_import_ahead_still_fails_on_the_call_that_needs_it(submission):
+    """The submission's modules are imported ahead of the first call (while
+    the trusted side imports its own); one that raises there is reported by
+    the call that needs it, with its line, as without the preload."""
+    path = submission / "losses.py"
+    path.write_text(path.read_text() + '\nraise ValueError("broken at import")\n')
+    with graded(submission) as g:
+        assert g.sent == []  # the preload is not a call
+        with pytest.raises(Exception, match="broken at import"):
+            g.student.losses.sum_squares_loss_backward((np.ones((2, 3)), np.zeros((2, 3))))
+        # another module still answers
+        x = np.array([[1.0, -2.0]])
+        assert np.array_equal(g.student.layers.relu_backward(np.ones((1, 2)), x), [[1.0, 0.0]])
