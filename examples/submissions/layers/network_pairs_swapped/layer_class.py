@@ -127,7 +127,7 @@ class Network:
         g = dEdY
         for L in self.layers[::-1]:
             g, gw, gb = L.backprop(g)
-            result = [(gb, gw)] + result
+            result = [(gb, gw)] + result  # noqa: RUF005  (a student's style)
         return result
 
     def train_step(self, X: np.ndarray, T: np.ndarray, lr: float) -> float:
