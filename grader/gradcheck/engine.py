@@ -42,7 +42,6 @@ WEAK = {
     Code.WRONG_RETURN,
     Code.CONSTANT_FACTOR,
     Code.ZERO,
-    Code.DOUT_IGNORED,
     Code.NOT_LINEAR_IN_DOUT,
     Code.NONDETERMINISTIC,
     Code.INVALID,
