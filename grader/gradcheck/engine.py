@@ -42,6 +42,7 @@ WEAK = {
     Code.WRONG_RETURN,
     Code.CONSTANT_FACTOR,
     Code.ZERO,
+    Code.DOUT_IGNORED,
     Code.NOT_LINEAR_IN_DOUT,
     Code.NONDETERMINISTIC,
     Code.INVALID,
@@ -126,7 +127,7 @@ def _explained(problem: Problem, raw: object, named: Diagnosis | None) -> Diagno
         return None
     weak = named is None or named.code in WEAK
     try:
-        return explain(
+        found = explain(
             problem.explainer,
             lambda: hygiene.fresh(problem.args),
             raw,
@@ -135,6 +136,12 @@ def _explained(problem: Problem, raw: object, named: Diagnosis | None) -> Diagno
         )
     except Exception:  # the explainer must never turn a result into a crash
         return None
+    # "it ignores dout" says more than "a factor is left out"; a forward value
+    # handed down in its place says why, and wins
+    vaguer = named is not None and named.code is Code.DOUT_IGNORED
+    if vaguer and found is not None and found.code is Code.DROPPED_FACTOR:
+        return None
+    return found
 
 
 def _namer(problem: Problem, raw: object) -> Callable[[str], str]:
