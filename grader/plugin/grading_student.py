@@ -38,6 +38,7 @@ from grader.plugin.solutions import open_reference
 from grader.plugin.student import Module, SubmissionError
 from grader.plugin.watch import Watch
 from grader.sandbox import fingerprint, state, wire
+from grader.sandbox import trace_match as matching
 from grader.sandbox import trace_replay as replay
 from grader.sandbox.process import Sandbox
 
@@ -82,6 +83,21 @@ MAX_TYPE, MAX_MESSAGE, MAX_CODE, MAX_FRAMES = 100, 500, 200, 40
 REPLY_KEYS = frozenset({"value", "mutated", "state", "error"})
 
 
+class _Parted(BaseException):
+    """Ends the trusted side of a matched run at the first call where the
+    student's run went another way; a BaseException so that given code's
+    `except Exception` does not swallow it."""
+
+
+class _Matched:
+    """The trusted side of one matched run (``grader.sandbox.trace_match``)."""
+
+    def __init__(self, match: matching.Match, declared: frozenset[str]) -> None:
+        self.match, self.declared = match, declared
+        self.reservoir = verified.Reservoir()
+        self.depth = 0
+
+
 def _text(value: Any, limit: int) -> str:
     """A string the student's process sent, as one bounded line."""
     return " ".join(value.split())[:limit] if type(value) is str else ""
@@ -104,9 +120,16 @@ class TrustedStudent:
         self._units: list[str] = []
         self._by_target = {f"{t.module}.{t.qualname}": t for t in self._tasks}
         self._trace: replay.Trace | None = None
+        self._preloaded = False
+        self._matched: _Matched | None = None
+        self._unmatched: set[str] = set()
+        self._references: dict[str, Any] = {}  # a task's reference function, by target
+        self._declared: frozenset[str] = frozenset()
         self._reservoir: verified.Reservoir | None = None
         self._judge: Watch | None = None
         self._untraced: set[str] = set()
+        self._short: set[str] = set()  # drivers called directly while their runs stay short
+        self._direct_calls = 0
         # what crosses by name, names chosen here: given functions and classes
         self._given: dict[int, tuple[Any, str]] = {}
         self._classes: dict[type, str] = {}
@@ -118,10 +141,17 @@ class TrustedStudent:
             )
         return self._names
 
+    def preload(self) -> None:
+        """Start the student's process importing the submission's modules
+        (scikit-learn for digits takes a second), while this side goes on:
+        pytest collects, then imports the reference's modules."""
+        if not self._preloaded:
+            self._preloaded = True
+            self.sandbox.post({"preload": sorted({t.module for t in self._tasks})})
+
     def _import(self, name: str) -> ModuleType:
         if name not in self._modules:
-            # the student's process imports the submission's modules meanwhile
-            self.sandbox.post({"preload": sorted({t.module for t in self._tasks})})
+            self.preload()
             # import every module first: proxies must replace names before any given
             # code runs, and given code refers to sibling modules' task functions too
             for stem in self.module_names():
@@ -130,6 +160,13 @@ class TrustedStudent:
             for task in self._tasks:
                 self._install(task)
             self._install_drivers()
+            self._declared = frozenset(
+                name
+                for cls in self._classes
+                for member in vars(cls).values()
+                if isinstance(member, FunctionType)
+                for name in replay.names(member.__code__)
+            )
         return self._modules[name]
 
     def _register(self) -> None:
@@ -153,8 +190,10 @@ class TrustedStudent:
         target = f"{task.module}.{task.qualname}"
         if "." in task.qualname:
             cls_name, method = task.qualname.split(".", 1)
+            self._references[target] = vars(getattr(module, cls_name))[method]
             setattr(getattr(module, cls_name), method, self._remote_method(target))
         else:
+            self._references[target] = getattr(module, task.name)
             proxy = self._remote_function(target, task.name)
             self._name(proxy, target)
             self._rebind(getattr(module, task.name), proxy)
@@ -186,10 +225,15 @@ class TrustedStudent:
         @functools.wraps(original)
         def driver(*args: Any, **kwargs: Any) -> Any:
             owner, rest = (args[0], args[1:]) if method else (None, args)
+            if self._matched is not None:  # a unit of a matched run: run here, compared
+                run = lambda: original(*args, **kwargs)  # noqa: E731
+                return self._matched_unit(self._matched, target, run, owner, rest, kwargs)
             trace = self._trace
             if trace is not None:  # a unit of a traced run: its streamed reply, or run it here
                 taken, value = self._taken(target, rest, kwargs, owner)
                 return value if taken else original(*args, **kwargs)
+            if self._judge is None and target in self._short:
+                return self._called_directly(target, original, args, kwargs)
             if self._judge is not None or target in self._untraced:
                 return original(*args, **kwargs)
             return self._traced(target, original, owner, rest, kwargs)
@@ -199,13 +243,26 @@ class TrustedStudent:
     def _traced(
         self, target: str, original: Any, owner: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        """Run a driver's trusted code on the replies the student's process
-        streams for its copy, then check replies drawn at random
-        (``grader.plugin.verified``); if one was not what the submission's
-        code gives, run it again call by call from the arguments it started with."""
+        """A driver's call: matched against the reference if it can be
+        (``grader.sandbox.trace_match``); else its trusted code run on the
+        replies the student's process streams for its copy, then replies
+        drawn at random checked (``grader.plugin.verified``); if one was not
+        what the submission's code gives, run again call by call from the
+        arguments it started with."""
         call = (owner, *args) if owner is not None else args
         cls_name = target.rsplit(".", 1)[0]
         instance = wire.Instance(cls_name, dict(vars(owner))) if owner is not None else None
+        if target not in self._unmatched:
+            before = copy.deepcopy((owner, args, kwargs))
+            matched, result = self._match(target, original, owner, args, kwargs, instance)
+            if matched:
+                return result
+            owner, args, kwargs = (
+                verified.restore(live, saved, self._is_given)
+                for live, saved in zip((owner, args, kwargs), before, strict=True)
+            )
+            call = (owner, *args) if owner is not None else args
+            instance = wire.Instance(cls_name, dict(vars(owner))) if owner is not None else None
         trace = replay.Trace(self.sandbox, self._token)
         if not trace.start(wire.request(target, args, kwargs, instance), self._units):
             self._untraced.add(target)
@@ -236,6 +293,96 @@ class TrustedStudent:
             for live, saved in zip((owner, args, kwargs), before, strict=True)
         )
         return original(*((owner, *args) if owner is not None else args), **kwargs)
+
+    def _called_directly(
+        self, target: str, original: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """A driver whose runs were too short for a matched run to save
+        anything (its few calls are all judged anyway), called call by call;
+        one that turns out long is matched again from its next call."""
+        start = self._direct_calls
+        try:
+            return original(*args, **kwargs)
+        finally:
+            if self._direct_calls - start > verified.FIRST + verified.SAMPLED:
+                self._short.discard(target)
+                self._untraced.discard(target)
+                self._unmatched.discard(target)
+
+    def _match(
+        self,
+        target: str,
+        original: Any,
+        owner: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        instance: wire.Instance | None,
+    ) -> tuple[bool, Any]:
+        """(True, result) when the student's run of the driver matched the
+        trusted run with the reference answering, at every unit call and at
+        its end, and the calls drawn from it are answered right by the
+        submission; else (False, None), the arguments maybe changed."""
+        match = matching.Match(self.sandbox, self._token)
+        request = wire.request(target, args, kwargs, instance)
+        if not match.start(request, self._units, self._declared):
+            self._unmatched.add(target)
+            return False, None
+        run = _Matched(match, self._declared)
+        self._matched = run
+        result, same = None, False
+        try:
+            result = original(*((owner, *args) if owner is not None else args), **kwargs)
+            printed = self._print([result, owner, list(args), dict(kwargs)], run)
+            same = match.finish(printed)
+        except (_Parted, Exception):
+            pass  # parted; or it raised: the traced run that follows raises it where it belongs
+        finally:
+            self._matched = None
+            match.part()
+        if same and verified.judge(run.reservoir, self._judged) is None:
+            if run.reservoir.seen <= verified.FIRST + verified.SAMPLED:
+                # every call was judged: it saved nothing, call it directly from now on
+                self._short.add(target)
+                self._unmatched.add(target)
+                self._untraced.add(target)
+            return True, result
+        self._unmatched.add(target)
+        return False, None
+
+    def _matched_unit(
+        self,
+        run: _Matched,
+        target: str,
+        compute: Any,
+        owner: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """A unit call of a matched run, computed here with the reference
+        answering; an outermost one is printed and compared."""
+        if run.depth:
+            return compute()
+        printed = fingerprint.printed(run.reservoir.seen)
+        before = self._print([owner, list(args), dict(kwargs)], run) if printed else None
+        slot = run.reservoir.slot()
+        saved = copy.deepcopy((args, kwargs, owner)) if slot is not None else None
+        run.depth += 1
+        try:
+            value = compute()
+        except Exception:
+            run.match.part()
+            raise
+        finally:
+            run.depth -= 1
+        run.reservoir.keep(slot, target, saved, {})
+        if before is not None:
+            after = self._print(value, run)
+            if not run.match.same(target, np.concatenate([before, after])):
+                raise _Parted
+        return value
+
+    def _print(self, value: Any, run: _Matched) -> np.ndarray:
+        return fingerprint.take(value, self._is_given, run.declared)[0]
 
     def _taken(
         self, target: str, args: tuple[Any, ...], kwargs: dict[str, Any], owner: Any
@@ -277,12 +424,18 @@ class TrustedStudent:
         if self._judge is not None:
             task = self._by_target[target]
             return self._judge.call(task, (owner, *args) if owner is not None else args, kwargs)
+        if self._matched is not None:
+            reference = self._references[target]
+            call = (owner, *args) if owner is not None else args
+            run = lambda: reference(*call, **kwargs)  # noqa: E731
+            return self._matched_unit(self._matched, target, run, owner, args, kwargs)
         taken, value = self._taken(target, args, kwargs, owner)
         return value if taken else self._direct(target, args, kwargs, owner)
 
     def _direct(self, target: str, args: Any, kwargs: Any, owner: Any = None) -> Any:
         """One call into the sandbox: its value, once the changes it made to
         ``owner`` and in place to the arguments are applied here."""
+        self._direct_calls += 1
         arguments = [args, kwargs]
         readonly = state.readonly(arguments, self._is_given)
         cls_name = target.rsplit(".", 1)[0]

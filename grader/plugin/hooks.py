@@ -115,6 +115,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(Compact(config, RECORD), "backprop-grader-compact")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Grading mode: the student's process starts importing the submission
+    while pytest collects (an xdist controller runs no test: it opens none)."""
+    config = session.config
+    path = submission_path(config)
+    if option(config, "reference") is None or path is None:
+        return
+    if config.getoption("dist", "no") != "no" and not hasattr(config, "workerinput"):
+        return
+    state = config.stash[STATE]
+    if path not in state.students:
+        state.students[path] = _open(config, path)
+    state.students[path].preload()
+
+
 def _asked(config: pytest.Config) -> bool:
     return any(option(config, name) for name in OPTIONS)
 

@@ -135,8 +135,10 @@ class Reference:
 
 
 @functools.lru_cache(maxsize=8)
+@functools.cache
 def open_reference(folder: Path) -> Reference:
-    """One private import per reference folder and process."""
+    """One private import per reference folder and process: a grading run
+    judges hundreds of calls against it, each test's checker names from it."""
     return Reference(folder)
 
 

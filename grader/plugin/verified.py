@@ -1,5 +1,7 @@
 """Verified training: the replies a traced run streamed are checked after
-the run, on unit calls drawn at random (see ``grader.sandbox.trace_replay``).
+the run, on unit calls drawn at random (see ``grader.sandbox.trace_replay``);
+so are the answers behind a matched run's prints (``judge``, see
+``grader.sandbox.trace_match``).
 
 While the trusted code of a training loop takes the student's streamed
 replies, a ``Reservoir`` keeps copies of the arguments of the first
@@ -135,6 +137,17 @@ def check(
         effects = arrays(claimed_args, given), arrays(right_args, given)
         if not (same(claimed, right) and same(*effects)):
             return Untrue(kept, None)
+    return None
+
+
+def judge(reservoir: Reservoir, judged: Judged) -> Untrue | None:
+    """The kept calls of a matched run (whose values were the reference's,
+    matched by the student's prints) sent to the student's process and
+    judged: the first one a task answers wrongly, or None."""
+    for kept in reservoir.kept():
+        _, wrong = judged(kept.target, *copy.deepcopy((kept.args, kept.kwargs, kept.owner)))
+        if wrong:
+            return Untrue(kept, wrong[0])
     return None
 
 

@@ -9,10 +9,17 @@ at the first call where they part. It is not a security boundary: a hostile
 process can send any print, and what keeps a trace honest is the check of
 calls sampled after the run (``grader.plugin.verified``).
 
-An array prints as its shape (and a float array as its sum of squares),
-a number as itself; containers
-are walked, anything else (an object of the assignment's classes, a
-function) adds nothing.
+An array prints as its shape and, for numbers, its sum of squares and a
+sum weighted by fixed weights between 1 and 2 (a slip of sign or order
+changes the second where it keeps the first); a number prints as itself;
+containers are walked. An object of the assignment's classes is walked
+through the attributes named in ``declared`` (the names its classes' code
+uses, so that an attribute only the student's code adds prints nothing);
+anything else (a function, another object) adds nothing.
+
+A matched run (``grader.sandbox.trace_match``) compares the prints of
+every unit call's arguments, and of its value and what it left in its
+arguments and object, between the student's run and the trusted one.
 """
 
 from __future__ import annotations
@@ -27,14 +34,34 @@ Shape = tuple[int, ...]
 
 MAX_DEPTH = 8
 RTOL, ATOL = 1e-6, 1e-12
+NO_NAMES: frozenset[str] = frozenset()
+BATCH = 64  # unit calls' prints per message of a matched run
+MAX_PRINT = 4096  # numbers in one unit call's print (the grader reads no more)
+PRINT_FIRST, PRINT_EVERY = 4, 4  # the unit calls a matched run prints (``printed``)
 
 
-def take(value: Any) -> tuple[np.ndarray, list[Shape]]:
+def printed(index: int) -> bool:
+    """Whether a matched run prints its ``index``-th unit call: the first
+    few, then one in ``PRINT_EVERY``. A call left out still shows: a wrong
+    value changes the arguments of the calls after it, or what the driver
+    returns, and any call may be drawn to be judged after the run."""
+    return index < PRINT_FIRST or index % PRINT_EVERY == 0
+
+
+def _never(value: Any) -> bool:
+    return False
+
+
+def take(
+    value: Any, given: state.IsGiven = _never, declared: frozenset[str] = NO_NAMES
+) -> tuple[np.ndarray, list[Shape]]:
     """The print of ``value`` (one float64 array: it crosses as one buffer,
-    not a list of numbers to encode one by one) and the shapes of its arrays."""
+    not a list of numbers to encode one by one) and the shapes of its arrays.
+    ``given`` tells an object of the assignment's classes, walked through its
+    ``declared`` attributes."""
     values: list[float] = []
     shapes: list[Shape] = []
-    _walk(value, 0, values, shapes)
+    _walk(value, 0, values, shapes, given, declared)
     return np.array(values, dtype=np.float64), shapes
 
 
@@ -46,7 +73,14 @@ def held(owner: Any, given: state.IsGiven) -> list[Shape]:
     return [tuple(v.shape) for _, v in state.nodes(owner, given) if type(v) is np.ndarray]
 
 
-def _walk(value: Any, depth: int, values: list[float], shapes: list[Shape]) -> None:
+def _walk(
+    value: Any,
+    depth: int,
+    values: list[float],
+    shapes: list[Shape],
+    given: state.IsGiven,
+    declared: frozenset[str],
+) -> None:
     if depth > MAX_DEPTH:
         return
     kind = type(value)
@@ -55,21 +89,49 @@ def _walk(value: Any, depth: int, values: list[float], shapes: list[Shape]) -> N
         shapes.append(shape)
         values.append(float(len(shape)))
         values.extend(float(n) for n in shape)
-        if value.dtype.kind == "f" and value.size:
+        if value.dtype.kind in "fiub" and value.size:
             flat = value.reshape(-1)
+            if flat.dtype.kind != "f":
+                flat = flat.astype(np.float64)
             values.append(float(np.dot(flat, flat)))
+            values.append(float(np.dot(flat, _weights(flat.size))))
         return
-    if kind is bool or kind is int or kind is float:
-        values.append(float(value))
+    if kind is bool or kind is int or kind is float or kind in _SCALARS:
+        values.append(float(value))  # a numpy scalar prints as the number it holds
         return
     if kind in (list, tuple):
         values.append(float(len(value)))
         for item in value:
-            _walk(item, depth + 1, values, shapes)
+            _walk(item, depth + 1, values, shapes, given, declared)
     elif kind is dict:
         values.append(float(len(value)))
         for item in value.values():
-            _walk(item, depth + 1, values, shapes)
+            _walk(item, depth + 1, values, shapes, given, declared)
+    elif declared and given(value):
+        attributes = vars(value)
+        names = sorted(n for n in attributes if n in declared)
+        values.append(float(len(names)))
+        for name in names:
+            _walk(attributes[name], depth + 1, values, shapes, given, declared)
+
+
+_SCALARS = frozenset(
+    {np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8, np.bool_}
+    | {np.uint64, np.uint32, np.uint16, np.uint8}
+)
+_WEIGHTS: dict[int, np.ndarray] = {}
+GOLDEN = 0.6180339887498949
+
+
+def _weights(size: int) -> np.ndarray:
+    """Fixed weights in [1, 2) for an array of ``size`` elements, spread so
+    that no two neighbours weigh the same."""
+    found = _WEIGHTS.get(size)
+    if found is None:
+        found = 1.0 + (np.arange(size, dtype=np.float64) * GOLDEN) % 1.0
+        if len(_WEIGHTS) < 256:
+            _WEIGHTS[size] = found
+    return found
 
 
 def same(mine: np.ndarray, theirs: Any) -> bool:

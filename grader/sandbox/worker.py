@@ -156,10 +156,12 @@ def serve(inp: Any, out: Any, folder: Path) -> None:
             _preload(submission, request["preload"])
             wire.send(out, {"value": None})
             continue
+        if isinstance(request, dict) and "stop" in request:
+            continue  # a matched run's stop that came after its end
         if isinstance(request, dict) and "trace" in request:
             recorder.run_traced(
                 request,
-                out,
+                (inp, out),
                 submission,
                 lambda: [m for n, m in sys.modules.items() if n.startswith(PACKAGE + ".")],
                 lambda exc: _error(exc, folder),

@@ -1,7 +1,9 @@
-"""Grading mode's trusted training loops: traced runs (one request for a
-whole loop, and a few calls checked after it) give exactly the answers of
-call-by-call grading, fall back to it on any difference, and a student's
-method changes the trusted objects as it would in one process."""
+"""Grading mode's trusted training loops: matched runs (the student's copy
+prints its calls while the trusted side runs the reference) and traced runs
+(one request for a whole loop, and a few calls checked after it) give
+exactly the answers of call-by-call grading, fall back to it on any
+difference, and a student's method changes the trusted objects as it would
+in one process."""
 
 from __future__ import annotations
 
@@ -36,11 +38,20 @@ class Graded:
 
         def counting(request, convert=None):
             value = request.value if isinstance(request, wire.Message) else request
-            if "preload" not in value:  # the modules imported ahead: not a call
-                self.sent.append(value["target"] + (" (traced)" if "trace" in value else ""))
+            if "preload" in value or "stop" in value:  # not a call
+                return send(request, convert)
+            kind = " (matched)" if "match" in value else " (traced)" if "trace" in value else ""
+            self.sent.append(value["target"] + kind)
             return send(request, convert)
 
         self.sandbox.send = counting  # type: ignore[method-assign]
+
+    def traced(self) -> None:
+        """Streamed replies from now on, no matched runs."""
+        self.student._unmatched.update({"regression.train_regression", "layer_class.train_logic"})
+        self.student._unmatched.update(
+            {"losses.sum_squares_loss", "layer_class.Network.train_step"}
+        )
 
     def direct(self) -> None:
         """Grade call by call from now on, as without traces."""
@@ -77,19 +88,29 @@ TASKS = {"losses.sum_squares_loss_backward", "regression.two_layer_regression_ba
 CHECKED = verified.FIRST + verified.SAMPLED
 
 
-def traced_then_checked(sent: list[str]) -> bool:
-    """One traced run, then only the direct task calls of its check."""
+def traced_then_checked(sent: list[str], first: str = "matched") -> bool:
+    """One matched (or traced) run, then only the direct task calls of its check."""
     return (
-        sent[0] == "regression.train_regression (traced)"
+        sent[0] == f"regression.train_regression ({first})"
         and len(sent) <= 1 + CHECKED
         and set(sent[1:]) <= TASKS
     )
 
 
-def test_a_traced_loop_gives_the_call_by_call_answers_in_one_round_trip(submission):
+def parted_then_traced(sent: list[str]) -> bool:
+    """A matched run that parted, then a traced run and its check."""
+    return sent[0] == "regression.train_regression (matched)" and traced_then_checked(
+        sent[1:], "traced"
+    )
+
+
+@pytest.mark.parametrize("kind", ["matched", "traced"])
+def test_a_traced_loop_gives_the_call_by_call_answers_in_one_round_trip(submission, kind):
     with graded(submission) as g:
+        if kind == "traced":
+            g.traced()
         w1, w2, traced = g.student.regression.train_regression(D_in=20, H=8, steps=30)
-        assert traced_then_checked(g.sent)
+        assert traced_then_checked(g.sent, kind)
         # 60 unit calls: the first two and 12 drawn from the rest, one task call each
         assert len(g.sent) == 1 + CHECKED
         g.direct()
@@ -151,16 +172,18 @@ def test_an_error_in_a_traced_call_is_the_students_error(submission):
     with graded(submission) as g:
         with pytest.raises(StudentError, match="no gradient today"):
             g.student.regression.train_regression(D_in=20, H=8, steps=5)
-        # the streamed error is not used: the call is made again directly, where
-        # the grader sees which code raised it; then the whole loop runs again
-        # call by call, so that the error comes from the same step as in one
-        # process with every task call of the run seen
-        assert g.sent[:2] == [
+        # the matched run parts at the call that raised; the streamed error is
+        # not used: the call is made again directly, where the grader sees
+        # which code raised it; then the whole loop runs again call by call,
+        # so that the error comes from the same step as in one process with
+        # every task call of the run seen
+        assert g.sent[:3] == [
+            "regression.train_regression (matched)",
             "regression.train_regression (traced)",
             "regression.two_layer_regression_backward",
         ]
         assert g.sent[-1] == "regression.two_layer_regression_backward"
-        assert "regression.train_regression (traced)" not in g.sent[2:]
+        assert "regression.train_regression (traced)" not in g.sent[3:]
 
 
 def test_random_draws_in_the_students_copy_do_not_leak_into_the_answers(submission):
@@ -192,7 +215,7 @@ def test_a_students_copy_that_runs_longer_is_cut_off_and_the_answers_stand(submi
     )
     with graded(submission) as g:
         _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=10)
-        assert traced_then_checked(g.sent)
+        assert parted_then_traced(g.sent)
     with graded(fresh_copy(submission)) as g:
         g.direct()
         _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=10)
@@ -216,26 +239,33 @@ def test_a_process_that_dies_halfway_through_a_trace_is_restarted(submission):
     )
     with graded(submission) as g:
         _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=20)
-        # the steps the trace delivered before the process died (at most 14:
-        # replies still in its buffer die with it) were taken from it, the rest
-        # called one by one in a new process (with a fresh work folder and a
-        # count of its own), then the check of the trace, in that process too
-        assert g.sent[0] == "regression.train_regression (traced)"
-        assert g.sent[1:].count("regression.two_layer_regression_backward") >= 6
-        assert set(g.sent[1:]) <= TASKS
+        # the matched run parts where the process died; a new one (with a
+        # fresh work folder and a count of its own) runs the traced run: the
+        # steps it delivered before that process died too (at most 14: replies
+        # still in its buffer die with it) were taken from it, the rest called
+        # one by one in a third process, then the check of the trace, there too
+        assert g.sent[:2] == [
+            "regression.train_regression (matched)",
+            "regression.train_regression (traced)",
+        ]
+        assert g.sent[2:].count("regression.two_layer_regression_backward") >= 6
+        assert set(g.sent[2:]) <= TASKS
     with graded(fresh_copy(submission)) as g:
         g.direct()
         _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=20)
     assert losses == expected
 
 
-def test_a_traced_network_training_takes_whole_steps_and_matches_call_by_call(submission):
+@pytest.mark.parametrize("kind", ["matched", "traced"])
+def test_a_traced_network_training_takes_whole_steps_and_matches_call_by_call(submission, kind):
     with graded(submission) as g:
+        if kind == "traced":
+            g.traced()
         K = g.student.layer_class
         net, traced = K.train_logic(K.OR_T, epochs=60)
-        # train_step is given code that reaches backprop: one unit per step,
-        # its reply assigning the layers' X and Y of a new shape as the given code does
-        assert g.sent[0] == "layer_class.train_logic (traced)"
+        # train_step is given code that reaches backprop: one unit per step; a
+        # streamed reply assigns the layers' X and Y of a new shape as the given code does
+        assert g.sent[0] == f"layer_class.train_logic ({kind})"
         assert "layer_class.Network.train_step" not in g.sent
         got = [layer.W.copy() for layer in net.layers]
     with graded(fresh_copy(submission)) as g:
@@ -277,6 +307,7 @@ def test_false_streamed_replies_are_caught_and_the_loop_runs_again_call_by_call(
     path = submission / "regression.py"
     path.write_text(path.read_text() + f"\nLIE = {lie}\n" + LIAR)
     with graded(submission) as g:
+        g.traced()
         _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=30)
         assert g.sent[0] == "regression.train_regression (traced)"
         # the check found a false reply, then all 30 steps again, both calls each
@@ -342,3 +373,112 @@ def test_a_module_that_fails_to_import_ahead_still_fails_on_the_call_that_needs_
         # another module still answers
         x = np.array([[1.0, -2.0]])
         assert np.array_equal(g.student.layers.relu_backward(np.ones((1, 2)), x), [[1.0, 0.0]])
+
+
+def test_a_wrong_gradient_parts_the_matched_run_and_is_graded_as_in_one_process(submission):
+    edit(submission, "regression", "return grad_w1, grad_w2\n", "return -grad_w1, grad_w2\n")
+    with graded(submission) as g:
+        _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=30)
+        # parted at once; the traced run's check finds the wrong task, and the
+        # loop runs call by call
+        assert g.sent[:2] == [
+            "regression.train_regression (matched)",
+            "regression.train_regression (traced)",
+        ]
+        g.direct()
+        _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=30)
+    with graded(fresh_copy(submission)) as g:
+        g.direct()
+        _, _, right = g.student.regression.train_regression(D_in=20, H=8, steps=30)
+    assert losses == expected != right
+
+
+RIGHT_ONLY_IN_A_RUN = (
+    "import sys as _sys\n"
+    "import numpy as _np\n"
+    "_right = two_layer_regression_backward\n"
+    "def two_layer_regression_backward(dy_pred, cache):\n"
+    "    frame = _sys._getframe(1)\n"
+    "    while frame is not None and frame.f_code.co_name != 'train_regression':\n"
+    "        frame = frame.f_back\n"
+    "    dw1, dw2 = _right(dy_pred, cache)\n"
+    "    if frame is None:  # called on its own: what the grader judges\n"
+    "        return _np.zeros_like(dw1), _np.zeros_like(dw2)\n"
+    "    return dw1, dw2\n"
+)
+
+
+def test_a_run_that_prints_right_but_answers_wrong_when_asked_is_not_used(submission):
+    """A process whose copy of the loop trains right (its prints match the
+    reference's) but whose backward answers the grader's own calls wrongly
+    does not get the trusted run's answers: the calls drawn from the run are
+    judged, and the loop's answers are those of call-by-call grading."""
+    path = submission / "regression.py"
+    path.write_text(path.read_text() + "\n" + RIGHT_ONLY_IN_A_RUN)
+    with graded(submission) as g:
+        _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=30)
+        assert g.sent[0] == "regression.train_regression (matched)"
+        assert "regression.train_regression (traced)" in g.sent
+        g.direct()
+        g.sent.clear()
+        _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=30)
+    assert losses == expected
+    assert losses[-1] == losses[0]  # zero gradients: the network never moves
+
+
+GARBLED = (
+    "import sys as _sys\n"
+    "_recorder = _sys.modules.get('grader.sandbox.trace_recorder')\n"
+    "if _recorder is not None:\n"
+    "    _wire = _sys.modules['grader.sandbox.wire']\n"
+    "    def _garbled(self):\n"
+    "        _wire.send(self.out, {'prints': GARBLE})\n"
+    "        self.targets, self.sizes, self.parts = [], [], []\n"
+    "    _recorder.Prints.send = _garbled\n"
+)
+
+
+@pytest.mark.parametrize(
+    "garble",
+    [
+        "'not a batch'",
+        "[['regression.two_layer_regression_backward'], [5], [1.0, 2.0]]",
+        "[['x'], [2], __import__('numpy').zeros(3)]",
+        "[['x' * 1000], [0], __import__('numpy').zeros(0)]",
+    ],
+    ids=["not-a-batch", "numbers-as-a-list", "sizes-and-numbers-disagree", "a-long-name"],
+)
+def test_a_garbled_stream_of_prints_is_refused_and_graded_as_in_one_process(submission, garble):
+    path = submission / "regression.py"
+    path.write_text(path.read_text() + f"\nGARBLE = {garble}\n" + GARBLED)
+    with graded(submission) as g:
+        _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=10)
+        assert g.sent[0] == "regression.train_regression (matched)"
+        assert g.sent[1] == "regression.train_regression (traced)"
+    with graded(fresh_copy(submission)) as g:
+        g.direct()
+        _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=10)
+    assert losses == expected
+
+
+def test_a_short_loop_is_called_directly_until_a_long_one_comes(submission):
+    """A run of at most 14 unit calls is judged whole, so a matched run of it
+    saves nothing: the next call of that driver goes call by call, until one
+    makes more calls than that; the one after it is matched again."""
+    with graded(submission) as g:
+        train = g.student.regression.train_regression
+        first = train(D_in=20, H=8, steps=3)  # 6 unit calls
+        assert g.sent[0] == "regression.train_regression (matched)"
+        g.sent.clear()
+        again = train(D_in=20, H=8, steps=3)
+        # (the loss inside it is given code that reaches a task: a driver of
+        # its own, matched once, then short too)
+        assert [s for s in g.sent if s in TASKS] == list(sorted(TASKS)) * 3
+        assert "regression.train_regression (matched)" not in g.sent
+        g.sent.clear()
+        train(D_in=20, H=8, steps=30)  # long: call by call this time, all 60
+        assert set(g.sent) <= TASKS and len(g.sent) == 60
+        g.sent.clear()
+        train(D_in=20, H=8, steps=30)
+        assert traced_then_checked(g.sent)
+    assert first[2] == again[2]
