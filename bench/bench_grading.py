@@ -5,7 +5,9 @@ For every assignment, on its correct example:
   * plain: ``python -m pytest tests/ hidden/`` in one process, student mode;
   * graded: ``grader grade`` of N copies with one worker, wall time / N
     (the sandbox in place: the bubblewrap jail unless --no-sandbox);
-  * their ratio. Medians of --repeats runs, one BLAS thread.
+  * their ratio. Each repeat runs plain pytest as many times as grade has
+    copies, and pairs their mean with grade's; medians of --repeats pairs,
+    one BLAS thread.
 With --class N, also a class of N spiral submissions with 2 workers, in minutes.
 
     OPENBLAS_NUM_THREADS=1 python bench/bench_grading.py [--copies 3] [--repeats 3]
@@ -81,9 +83,11 @@ def main() -> None:
     for assignment in args.assignments.split(","):
         # interleaved: this machine's speed drifts by 20% over minutes, and a
         # ratio of two medians taken minutes apart would carry that drift
+        # each pair: plain pytest as many times as grade has copies (a single
+        # run of a few seconds drifts as much as the difference measured)
         plains, gradeds = [], []
         for _ in range(args.repeats):
-            plains.append(plain_seconds(assignment))
+            plains.append(statistics.mean(plain_seconds(assignment) for _ in range(args.copies)))
             gradeds.append(
                 graded_seconds(assignment, args.copies, 1, not args.no_sandbox) / args.copies
             )
@@ -91,7 +95,9 @@ def main() -> None:
         ratios = statistics.median(g / p for g, p in zip(gradeds, plains, strict=True))
         print(
             f"{assignment:<12}{plain:>16.2f}{graded:>14.2f}{graded / plain:>8.2f}"
-            f"   (median of the {args.repeats} paired ratios: {ratios:.2f})"
+            f"   (median of the {args.repeats} paired ratios: {ratios:.2f}; pairs "
+            + ", ".join(f"{g:.2f}/{p:.2f}" for g, p in zip(gradeds, plains, strict=True))
+            + ")"
         )
     if args.klass:
         seconds = graded_seconds("spiral", args.klass, 2, not args.no_sandbox)

@@ -44,6 +44,38 @@ def batch_size(args: tuple[Any, ...]) -> int | None:
     return int(first.shape[0])
 
 
+@dataclass(frozen=True)
+class Loop:
+    """One loop mistake: the part of the batch it sees and, with ``scale``
+    None, a right version's mean rescaled from that part to the whole batch."""
+
+    code: Code
+    which: str
+    part: str
+    scale: float | None
+
+    def rows(self, n: int) -> slice:
+        return _rows(self.part, n)
+
+    def result(self, full: object, part: object, n: int) -> object:
+        """What the loop returns, from the right version's ``full`` result
+        and its result on this loop's part of the batch."""
+        if self.part == "last":  # every row is written, each sum overwritten
+            return combine(full, part, n, None, self.scale, 1)
+        return combine(full, part, n, self.rows(n), self.scale, n - 1)
+
+
+LOOPS = [
+    Loop(code, which, part, scale)
+    for scale in (1.0, None)
+    for code, which, part in (
+        (Code.LOOP_OFF_BY_ONE, "the last sample", "head"),
+        (Code.LOOP_OFF_BY_ONE, "the first sample", "rest"),
+        (Code.OVERWRITE_NOT_ACCUMULATE, "", "last"),
+    )
+]
+
+
 def candidates(
     right: Callable[..., object], args: Callable[[], tuple[Any, ...]], full: object
 ) -> Iterator[Candidate]:
@@ -52,27 +84,45 @@ def candidates(
     n = batch_size(args())
     if n is None:
         return
-    parts = {
+    runs: dict[str, object] = {}
+    for part in ("head", "rest", "last"):
+        try:
+            runs[part] = right(*sliced(args(), n, _rows(part, n)))
+        except Exception:  # the right version cannot run on part of the batch
+            continue
+    for loop in LOOPS:
+        if loop.part in runs:
+            yield Candidate(loop.code, loop.which, loop.result(full, runs[loop.part], n))
+
+
+def variant(right: Callable[..., object], loop: Loop) -> Callable[..., object]:
+    """A function that returns what ``right`` written as ``loop`` returns on
+    the same arguments: a loop mistake where the batch reaches the function
+    through code around it (a test's closure), not through the check's own
+    arguments. A method's object is not the batch: its arrays are cut with
+    the arguments' batch size."""
+
+    def looped(*args: Any, **kwargs: Any) -> object:
+        full = right(*args, **kwargs)
+        n = batch_size(tuple(a for a in args if not _is_object(a)))
+        if n is None:
+            return full
+        part = right(*sliced(args, n, loop.rows(n)), **sliced(kwargs, n, loop.rows(n)))
+        return loop.result(full, part, n)
+
+    return looped
+
+
+def _rows(part: str, n: int) -> slice:
+    return {
         "head": slice(0, n - 1),  # stops one short: the last sample left out
         "rest": slice(1, n),  # starts one late: the first sample left out
         "last": slice(n - 1, n),  # overwritten: only the last sample is kept
-    }
-    runs: dict[str, object] = {}
-    for name, part in parts.items():
-        try:
-            runs[name] = right(*sliced(args(), n, part))
-        except Exception:  # the right version cannot run on part of the batch
-            continue
-    for scale in (1.0, None):
-        if "head" in runs:
-            value = combine(full, runs["head"], n, parts["head"], scale, n - 1)
-            yield Candidate(Code.LOOP_OFF_BY_ONE, "the last sample", value)
-        if "rest" in runs:
-            value = combine(full, runs["rest"], n, parts["rest"], scale, n - 1)
-            yield Candidate(Code.LOOP_OFF_BY_ONE, "the first sample", value)
-        if "last" in runs:
-            value = combine(full, runs["last"], n, None, scale, 1)
-            yield Candidate(Code.OVERWRITE_NOT_ACCUMULATE, "", value)
+    }[part]
+
+
+def _is_object(value: Any) -> bool:
+    return hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value)
 
 
 def combine(

@@ -15,6 +15,7 @@ from typing import Any
 
 from grader.course.mutants import Mistake, Mutant
 from grader.course.templates import Task
+from grader.gradcheck import samples
 from grader.gradcheck.alternatives import Alternative
 from grader.gradcheck.codes import Code
 from grader.gradcheck.result import Diagnosis
@@ -162,6 +163,21 @@ class ReferenceExplainer:
             except Exception:  # a mutant that cannot even be defined names nothing
                 continue
             yield Alternative(CODES[mutant.mistake], self._message(mutant), self._runner(function))
+        if not self._direct():
+            # a loop over the samples of a batch the test's code holds: the
+            # checker's own per-sample candidates see only the check's arguments
+            right = self.code.function(self.task)
+            for loop in samples.LOOPS:
+                message = samples.MESSAGES[loop.code].replace("{which}", loop.which)
+                runner = self._runner(samples.variant(right, loop))
+                yield Alternative(loop.code, f"{self.task.qualname}: {message}", runner)
+
+    def _direct(self) -> bool:
+        """Whether the check calls the task's function itself (not through test code)."""
+        mine = self.originals.get(self.task.id)
+        return self.backward is mine or (
+            mine is not None and getattr(self.backward, "__func__", None) is mine
+        )
 
     def _message(self, mutant: Mutant) -> str:
         detail = mutant.detail

@@ -206,7 +206,7 @@ def _open(config: pytest.Config, path: Path) -> Any:
         return Student(path)
     from grader.plugin.grading_student import TrustedStudent
     from grader.sandbox.confine import Limits
-    from grader.sandbox.jail import course_packages
+    from grader.sandbox.jail import course_modules, course_packages
     from grader.sandbox.process import Sandbox
 
     ref = (Path(config.invocation_params.dir) / reference).resolve()
@@ -217,13 +217,15 @@ def _open(config: pytest.Config, path: Path) -> Any:
         total_wall_seconds=float(option(config, "budget") or 900),
         total_cpu_seconds=float(option(config, "budget") or 900),
     )
+    # the assignment's own requirements (digits: scikit-learn) beside numpy and scipy
+    packages = course_packages(config.rootpath / "requirements.txt")
     sandbox = Sandbox(
         path,
         limits=limits,
         sandbox=sandboxed(config),
         run_as=int(uid) if uid else None,
-        # the assignment's own requirements (digits: scikit-learn) beside numpy and scipy
-        packages=course_packages(config.rootpath / "requirements.txt"),
+        packages=packages,
+        modules=course_modules(ref, packages),
     )
     return TrustedStudent(ref, sandbox, path)
 

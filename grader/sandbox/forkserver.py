@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import importlib
 import io
 import itertools
 import json
@@ -74,9 +75,11 @@ class Setup:
     processes: int = 32
     disk_mb: int = 64
     packages: tuple[str, ...] = ALLOWED_PACKAGES  # what the jail shows of site-packages
+    modules: tuple[str, ...] = ()  # imported by the server once, before it forks a child
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "packages", tuple(self.packages))  # a list, from JSON
+        object.__setattr__(self, "modules", tuple(self.modules))
 
     @classmethod
     def of(
@@ -85,8 +88,11 @@ class Setup:
         sandbox: bool,
         run_as: int | None,
         packages: tuple[str, ...] = ALLOWED_PACKAGES,
+        modules: tuple[str, ...] = (),
     ) -> Setup:
-        return cls(sandbox, run_as, limits.memory_mb, limits.processes, limits.disk_mb, packages)
+        return cls(
+            sandbox, run_as, limits.memory_mb, limits.processes, limits.disk_mb, packages, modules
+        )
 
 
 class ForkServer:
@@ -232,6 +238,21 @@ def server(setup: Setup | None = None) -> ForkServer:
 # --- the server ------------------------------------------------------------------
 
 
+_imported: set[str] = set()
+
+
+def _import_ahead(modules: tuple[str, ...]) -> None:
+    """Import the course's modules here, once, before forking: each child
+    starts with them loaded instead of importing them itself. One that does
+    not import is left to the student's own import, which reports it."""
+    for name in modules:
+        if name in _imported or type(name) is not str:
+            continue
+        _imported.add(name)
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
 def _child(request: dict[str, Any], fds: list[int]) -> NoReturn:
     """In the forked child: become the student's process."""
     code = 0
@@ -300,6 +321,7 @@ class Children:
             return {"error": f"expected {CHILD_FDS} file descriptors, got {len(fds)}"}
         setup = Setup(**request["setup"])
         self.jailed = setup.sandbox
+        _import_ahead(setup.modules)
         if setup.sandbox:
             folder = WORK  # a fresh tmpfs of the child's own
         else:  # a fresh folder only this child's user may enter

@@ -46,10 +46,11 @@ class Sandbox:
         sandbox: bool = True,
         run_as: int | None = None,
         packages: tuple[str, ...] = ALLOWED_PACKAGES,
+        modules: tuple[str, ...] = (),
     ) -> None:
         self.workdir = workdir.resolve()
         self.limits = limits or Limits()
-        self.setup = forkserver.Setup.of(self.limits, sandbox, run_as, packages)
+        self.setup = forkserver.Setup.of(self.limits, sandbox, run_as, packages, modules)
         self.pid: int | None = None
         self._code: int | None = None
         self.died: str | None = None

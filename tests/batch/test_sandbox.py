@@ -19,6 +19,8 @@ from grader.sandbox import forkserver
 from grader.sandbox.confine import isolation
 from grader.sandbox.process import Sandbox, SandboxDied
 
+ROOT = Path(__file__).resolve().parents[2]
+
 PROBE = """
 import os, sys
 import numpy as np
@@ -269,3 +271,25 @@ def test_the_allowlist_grows_by_the_assignments_requirements(tmp_path):
     found = set(course_packages(wanted))
     assert {"numpy", "scipy", "sklearn", "joblib", "threadpoolctl"} <= found
     assert "pytest" not in found and "grader" not in found
+
+
+def test_the_course_modules_the_reference_imports_are_loaded_before_a_child_starts(folder):
+    """scikit-learn takes a second to import: the fork server imports what the
+    reference imports from the course's packages once, and every student's
+    process starts with it loaded (nothing else: the submission's own
+    imports still run in its process)."""
+    from grader.sandbox.jail import course_modules, course_packages
+
+    packages = course_packages(ROOT / "assignments" / "moons" / "requirements.txt")
+    modules = course_modules(ROOT / "reference" / "moons", packages)
+    assert modules == ("sklearn.datasets", "sklearn.linear_model")
+    assert course_modules(ROOT / "reference" / "layers", packages) == ()
+    plain = Sandbox(folder, sandbox=isolation().jail)
+    ahead = Sandbox(folder, sandbox=isolation().jail, packages=packages, modules=modules)
+    try:
+        assert "sklearn.datasets" not in plain.call("probe.modules")["value"]
+        loaded = ahead.call("probe.modules")["value"]
+        assert {"sklearn.datasets", "sklearn.linear_model", "submission.probe"} <= set(loaded)
+    finally:
+        plain.close()
+        ahead.close()
