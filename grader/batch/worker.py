@@ -200,10 +200,11 @@ def _write_unreadable(job: Job, course: Course, staging: Path, problem: Problem 
     text = json.dumps(gradescope.results_json(results), indent=2, allow_nan=False)
     (staging / "results.json").write_text(text)
     try:
-        from grader.report import render_report
+        from grader.report import render_reports
 
-        (staging / "report.html").write_text(render_report(results))
-        (staging / "staff.html").write_text(render_report(results, show_hidden=True))
+        student, staff = render_reports(results)
+        (staging / "report.html").write_text(student)
+        (staging / "staff.html").write_text(staff)
     except ImportError:
         pass
 

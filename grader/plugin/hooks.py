@@ -529,20 +529,22 @@ def _write_outputs(config: pytest.Config, results: dict[str, Any]) -> list[str]:
         _atomic_write(json_path, text)
         written.append(str(json_path))
     report_path = output_path(config, "report")
-    if report_path:
-        from grader.report import render_report
+    staff = option(config, "staff")
+    staff_path = Path(staff) if staff else None
+    if report_path or staff_path:
+        from grader.report import render_report, render_reports
 
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(report_path, render_report(results))
-        written.append(str(report_path))
-    staff_path = option(config, "staff")
-    if staff_path:
-        from grader.report import render_report
-
-        path = Path(staff_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, render_report(results, show_hidden=True))
-        written.append(str(path))
+        if report_path and staff_path:
+            pages = render_reports(results)
+        elif report_path:
+            pages = (render_report(results), "")
+        else:
+            pages = ("", render_report(results, show_hidden=True))
+        for path, text in ((report_path, pages[0]), (staff_path, pages[1])):
+            if path:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _atomic_write(path, text)
+                written.append(str(path))
     return written
 
 

@@ -9,6 +9,6 @@ build the page model, ``charts`` the SVG geometry, ``render`` the jinja2 step.
 
 from __future__ import annotations
 
-from grader.report.render import render_report
+from grader.report.render import render_report, render_reports
 
-__all__ = ["render_report"]
+__all__ = ["render_report", "render_reports"]

@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from grader.report.view import page
+from grader.report.view import TestView, page
 
 
 def render_report(results: Mapping[str, Any], *, show_hidden: bool = False) -> str:
@@ -23,6 +23,18 @@ def render_report(results: Mapping[str, Any], *, show_hidden: bool = False) -> s
     """
     view = page(results, show_hidden=show_hidden)
     return environment().get_template("report.html").render(page=view, css=stylesheet())
+
+
+def render_reports(results: Mapping[str, Any]) -> tuple[str, str]:
+    """The student's report and the staff's (hidden tests in full) of the
+    same results, each test every reader sees built once for both."""
+    shared: dict[int, TestView] = {}
+    template = environment().get_template("report.html")
+    student = template.render(
+        page=page(results, show_hidden=False, shared=shared), css=stylesheet()
+    )
+    staff = template.render(page=page(results, show_hidden=True, shared=shared), css=stylesheet())
+    return student, staff
 
 
 @functools.cache

@@ -90,17 +90,24 @@ class Page:
     partial: str = ""  # a run of only some tasks: says so, and the page shows no total
 
 
-def page(results: Mapping[str, Any], *, show_hidden: bool) -> Page:
+def page(
+    results: Mapping[str, Any], *, show_hidden: bool, shared: dict[int, TestView] | None = None
+) -> Page:
+    """The page model. ``shared``: the views of tests every reader sees in
+    full, kept from another page of the same results (the student's report
+    and the staff's draw the same charts once)."""
     data = coerce.mapping(results)
-    ids = itertools.count(1)
-
-    def next_id() -> str:
-        return f"chart-{next(ids)}"
-
-    tests = [
-        _test(coerce.mapping(t), n, show_hidden, next_id)
-        for n, t in enumerate(coerce.items(data.get("tests")), 1)
-    ]
+    tests = []
+    for n, t in enumerate(coerce.items(data.get("tests")), 1):
+        test = coerce.mapping(t)
+        everyone = test.get("hidden") is not True
+        if shared is not None and everyone and n in shared:
+            tests.append(shared[n])
+            continue
+        view = _test(test, n, show_hidden, _chart_ids(n))
+        if shared is not None and everyone:
+            shared[n] = view
+        tests.append(view)
     tasks = _tasks(data, tests, coerce.items(data.get("tests")))
     counts: dict[StatusView, int] = {}
     for t in tests:
@@ -201,6 +208,12 @@ def _tasks(data: Mapping[str, Any], tests: list[TestView], raw: list[Any]) -> li
 def _total(values: Iterable[float | None]) -> float | None:
     listed = list(values)
     return None if None in listed else sum(v for v in listed if v is not None)
+
+
+def _chart_ids(n: int) -> Callable[[], str]:
+    """Chart ids of the n-th test: the same on every page of the results."""
+    ids = itertools.count(1)
+    return lambda: f"chart-{n}-{next(ids)}"
 
 
 def _group_status(tests: list[TestView]) -> StatusView:

@@ -4,7 +4,7 @@ checked call by call against the student's own run of it.
 When the trusted worker enters given code that can reach a task (a driver,
 see ``grader.sandbox.trace_replay``), it first asks the student's process to
 run its copy of the driver and stream, for outermost unit calls (the first
-few, then one in four: ``fingerprint.printed``), a print of the call's arguments and
+few, then one in eight: ``fingerprint.printed``), a print of the call's arguments and
 object and of its value, and at the end a print of what the driver returned
 and left in its object and arguments (``grader.sandbox.fingerprint``; the
 student's side is ``grader.sandbox.trace_recorder``). Meanwhile the trusted

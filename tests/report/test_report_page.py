@@ -212,3 +212,17 @@ def test_long_output_is_truncated_with_a_note(session):
 
 def test_the_same_data_from_json_renders_the_same_page(session):
     assert render_report(json.loads(json.dumps(session))) == render_report(session)
+
+
+def test_both_pages_at_once_are_the_pages_made_one_by_one(session):
+    """A batch writes the student's page and the staff's of every submission:
+    the tests every reader sees are built once for both, and each page is the
+    same as when it is made on its own (its chart ids included)."""
+    from grader.report import render_reports
+
+    student, staff = render_reports(session)
+    assert student == render_report(session)
+    assert staff == render_report(session, show_hidden=True)
+    assert student != staff
+    ids = re.findall(r'aria-labelledby="(chart-[0-9]+-[0-9]+)-title', staff)
+    assert len(ids) == len(set(ids)) == 6  # unique on a page, though made test by test
