@@ -48,6 +48,13 @@ def linear_dw_transposed(dout, cache):
 
 
 @mistake("linear", "transposed")
+def linear_dw_reshaped_to_fit(dout, cache):
+    x, w, b = cache
+    # dout.T @ x had the shape of w.T, so it was made to fit
+    return dout @ w.T, (dout.T @ x).reshape(w.shape), dout.sum(axis=0)
+
+
+@mistake("linear", "transposed")
 def linear_dx_transposed(dout, cache):
     x, w, b = cache
     return w @ dout.T, x.T @ dout, dout.sum(axis=0)

@@ -31,12 +31,15 @@ class Alternative:
 
     ``message`` may hold ``{grads}``, filled with the names of the returned
     values in which it differs from the reference (the names of the check,
-    or the keys of a returned dict).
+    or the keys of a returned dict). ``partial``: it names the student's
+    values where they are its own and the rest are right (a loop over the
+    samples that overwrites one sum and accumulates the others).
     """
 
     code: Code
     message: str
     backward: Callable[..., object]
+    partial: bool = False
 
 
 class Explainer(Protocol):
@@ -134,22 +137,35 @@ def explain(
         return None
     raised = isinstance(got, BaseException)
     matches: list[Diagnosis] = []
+    tried: list[tuple[Alternative, object]] = []
     for alternative in explainer.alternatives():
         try:
             wrong: object = alternative.backward(*args())
         except Exception as exc:  # the mistake raises here: it may raise as the student's did
             wrong = exc
+        if not alternative.partial and not isinstance(wrong, BaseException):
+            tried.append((alternative, wrong))
+        if alternative.partial and (raised or isinstance(wrong, BaseException)):
+            continue  # a loop on part of the batch that cannot run says nothing
         if raised or isinstance(wrong, BaseException):
             if not same_failure(got, wrong):
                 continue
             grads: list[str] = []
         else:
             try:
-                if same(wrong, right) or not same(got, wrong):
+                if same(wrong, right):
                     continue
+                if alternative.partial:
+                    touched = partly(got, right, wrong)
+                    if not touched:
+                        continue
+                    grads = [g for g in (names(path) for path in touched) if g]
+                elif not same(got, wrong):
+                    continue
+                else:
+                    grads = [g for g in differing(wrong, right, names) if g]  # "": no name
             except Exception:  # a value the comparison cannot take names nothing
                 continue
-            grads = [g for g in differing(wrong, right, names) if g]  # "": a value with no name
         if grads:
             message = alternative.message.replace("{grads}", _join(grads))
         else:
@@ -160,7 +176,35 @@ def explain(
     if raised:  # many mistakes raise the same error: prefer the ones that usually do
         matches.sort(key=lambda d: RAISING.index(d.code) if d.code in RAISING else len(RAISING))
         return matches[0] if matches else None
-    return matches[0] if matches else per_sample(reference, args, got, right, names)
+    if matches:
+        return matches[0]
+    return in_part(tried, got, right, names) or per_sample(reference, args, got, right, names)
+
+
+def in_part(
+    tried: list[tuple[Alternative, object]],
+    got: object,
+    right: object,
+    names: Callable[[str], str],
+) -> Diagnosis | None:
+    """A mistake made in some of the returned values only (``db`` taken
+    before the mask that ``dW`` went through): the first alternative whose
+    values the student's equal wherever they are not right."""
+    for alternative, wrong in tried:
+        try:
+            touched = partly(got, right, wrong)
+        except Exception:  # a value the comparison cannot take names nothing
+            continue
+        if not touched:
+            continue
+        grads = [g for g in (names(path) for path in touched) if g]
+        message = (
+            alternative.message.replace("{grads}", _join(grads))
+            if grads
+            else (alternative.message.replace("{grads}: ", ""))
+        )
+        return Diagnosis(alternative.code, message, grads[0] if len(grads) == 1 else None)
+    return None
 
 
 def per_sample(

@@ -105,6 +105,23 @@ def transposed(name: str, got: Array, expected: Array, kind: str | None) -> Diag
     return Diagnosis(Code.TRANSPOSED, f"{name} has the right values but transposed: {fix}", name)
 
 
+def reshaped(name: str, got: Array, expected: Array) -> Diagnosis | None:
+    """The transposed gradient reshaped to fit (``(dy.T @ x).reshape(w.shape)``):
+    the right shape, its elements in the transpose's order."""
+    if got.ndim != 2 or got.shape != expected.shape or got.shape[0] == got.shape[1]:
+        return None
+    if got.shape[0] == 1 or got.shape[1] == 1 or explains(got, expected):
+        return None  # a row or a column reads the same either way
+    if not explains(got, expected.T.reshape(expected.shape)):
+        return None
+    return Diagnosis(
+        Code.TRANSPOSED,
+        f"{name} holds the transposed values reshaped to fit: reshape keeps the elements' "
+        "order, so it does not transpose; swap the order of the product (or use .T)",
+        name,
+    )
+
+
 def regularization(
     name: str, got: Array, expected: Array, reg: Array | None, batch: int | None = None
 ) -> Diagnosis | None:
@@ -219,6 +236,7 @@ def diagnose(
             return Diagnosis(candidate.code, candidate.message, name)
     found = (
         transposed(name, got, expected, ctx.kind)
+        or reshaped(name, got, expected)
         or bias_shape(name, got, expected, ctx)
         or regularization(name, got, expected, ctx.reg.get(param), ctx.batch)
         or scale(name, got, expected, ctx.batch)

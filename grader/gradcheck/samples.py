@@ -13,6 +13,7 @@ whose arguments carry the batch on their first axis.
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +77,17 @@ LOOPS = [
 ]
 
 
+def common_size(args: tuple[Any, ...]) -> int | None:
+    """The batch size of arguments that hold parameters too (a dict of
+    weights beside ``probs`` and a cache): the leading size most of their
+    arrays share, the larger on a tie; None if no two arrays share one."""
+    sizes = Counter(a.shape[0] for a in _arrays(args) if a.ndim >= 1 and a.shape[0] >= 2)
+    if not sizes:
+        return None
+    size, count = max(sizes.items(), key=lambda item: (item[1], item[0]))
+    return int(size) if count >= 2 else None
+
+
 def candidates(
     right: Callable[..., object], args: Callable[[], tuple[Any, ...]], full: object
 ) -> Iterator[Candidate]:
@@ -95,22 +107,45 @@ def candidates(
             yield Candidate(loop.code, loop.which, loop.result(full, runs[loop.part], n))
 
 
-def variant(right: Callable[..., object], loop: Loop) -> Callable[..., object]:
+def variant(
+    right: Callable[..., object], loop: Loop, first_whole: bool = False
+) -> Callable[..., object]:
     """A function that returns what ``right`` written as ``loop`` returns on
     the same arguments: a loop mistake where the batch reaches the function
     through code around it (a test's closure), not through the check's own
     arguments. A method's object is not the batch: its arrays are cut with
-    the arguments' batch size."""
+    the arguments' batch size. ``first_whole``: the first argument is left
+    whole (parameters, such as a dict of weights, one of which may happen to
+    have as many rows as the batch)."""
 
     def looped(*args: Any, **kwargs: Any) -> object:
         full = right(*args, **kwargs)
-        n = batch_size(tuple(a for a in args if not _is_object(a)))
+        n = common_size(tuple(a for a in args if not _is_object(a)))
         if n is None:
             return full
-        part = right(*sliced(args, n, loop.rows(n)), **sliced(kwargs, n, loop.rows(n)))
+        rows = loop.rows(n)
+        cut = sliced(copy.deepcopy(args), n, rows)  # a copy: nothing of it is shared
+        if first_whole and args:
+            cut = (copy.deepcopy(args[0]), *cut[1:])
+        part = right(*cut, **sliced(copy.deepcopy(kwargs), n, rows))
+        for mine, theirs in zip(args, cut, strict=True):
+            if _is_object(mine):  # a method: what it leaves on its object, looped too
+                _leave(mine, theirs, loop, n)
         return loop.result(full, part, n)
 
     return looped
+
+
+def _leave(owner: Any, part: Any, loop: Loop, n: int) -> None:
+    """Set each array ``owner`` holds to what the loop leaves there, from the
+    part's object (``owner`` holds the right version's)."""
+    mine = vars(owner)
+    for key, value in vars(part).items():
+        old = mine.get(key)
+        if isinstance(old, np.ndarray) and isinstance(value, np.ndarray):
+            new = loop.result(old, value, n)
+            if isinstance(new, np.ndarray):
+                setattr(owner, key, new)
 
 
 def _rows(part: str, n: int) -> slice:
@@ -142,7 +177,9 @@ def combine(
         return type(full)(items) if isinstance(full, tuple) else items
     if not isinstance(full, np.ndarray) or not isinstance(part, np.ndarray):
         return part
-    if full.ndim >= 1 and full.shape[0] == n:  # per sample
+    # per sample: its rows follow the batch (a sum over the samples keeps its
+    # shape on part of the batch, even where a dimension happens to equal N)
+    if full.ndim >= 1 and full.shape[0] == n and part.shape[:1] != full.shape[:1]:
         if rows is None:
             return full
         out = np.zeros_like(full, dtype=np.result_type(full, part))

@@ -167,10 +167,12 @@ class ReferenceExplainer:
             # a loop over the samples of a batch the test's code holds: the
             # checker's own per-sample candidates see only the check's arguments
             right = self.code.function(self.task)
-            for loop in samples.LOOPS:
-                message = samples.MESSAGES[loop.code].replace("{which}", loop.which)
-                runner = self._runner(samples.variant(right, loop))
-                yield Alternative(loop.code, f"{self.task.qualname}: {message}", runner)
+            for first_whole in (False, True):
+                for loop in samples.LOOPS:
+                    message = samples.MESSAGES[loop.code].replace("{which}", loop.which)
+                    runner = self._runner(samples.variant(right, loop, first_whole))
+                    label = f"{self.task.qualname}: {message}"
+                    yield Alternative(loop.code, label, runner, partial=True)
 
     def _direct(self) -> bool:
         """Whether the check calls the task's function itself (not through test code)."""

@@ -150,3 +150,79 @@ def test_a_hidden_failure_says_what_kind_of_case_failed_without_values():
     )
     text = hidden_failure(test)
     assert text == "fails a hidden test (saturated): the result has NaN or infinite values"
+
+
+def test_a_mistake_in_some_returned_values_only_is_named_for_those():
+    """``db`` taken before the mask that ``dW`` went through: no alternative
+    returns the student's values whole, but one does wherever they are
+    wrong, and the rest are right. An exact match still wins."""
+
+    def half_wrong(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {"W": right(p)["W"], "b": -right(p)["b"]}
+
+    both_wrong = Alternative(
+        Code.SIGN_FLIP, "{grads}: sign", lambda p: {"W": -right(p)["W"], "b": -right(p)["b"]}
+    )
+    found = explain(Fake([both_wrong]), lambda: (PARAMS,), half_wrong(PARAMS), lambda path: path)
+    assert found is not None and found.code is Code.SIGN_FLIP
+    assert found.message.startswith("['b']: sign")
+    exact = Alternative(Code.DROPPED_FACTOR, "{grads}: exact", half_wrong)
+    found = explain(
+        Fake([both_wrong, exact]), lambda: (PARAMS,), half_wrong(PARAMS), lambda path: path
+    )
+    assert found is not None and found.code is Code.DROPPED_FACTOR
+    # a value that is neither right nor the alternative's: no name
+    neither = {"W": 2 * right(PARAMS)["W"], "b": -right(PARAMS)["b"]}
+    assert explain(Fake([both_wrong]), lambda: (PARAMS,), neither, lambda path: path) is None
+
+
+def test_a_loop_over_a_batch_the_function_is_handed_is_named_from_the_right_version():
+    """The batch reaches the task's function through code around it (a
+    test's closure): the right version run on part of its arguments' batch
+    gives what a loop that stops short or overwrites returns, even where a
+    weight happens to have as many rows as the batch."""
+    from grader.gradcheck import samples
+
+    def right_backward(w: np.ndarray, x: np.ndarray, dout: np.ndarray) -> dict[str, np.ndarray]:
+        return {"w": x.T @ dout + 0.1 * w, "b": dout.sum(axis=0), "x": dout @ w.T}
+
+    def stops_short(w: np.ndarray, x: np.ndarray, dout: np.ndarray) -> dict[str, np.ndarray]:
+        dw, db, dx = 0.1 * w, np.zeros(dout.shape[1]), np.zeros_like(x)
+        for i in range(len(x) - 1):
+            dw = dw + np.outer(x[i], dout[i])
+            db = db + dout[i]
+            dx[i] = dout[i] @ w.T
+        return {"w": dw, "b": db, "x": dx}
+
+    def overwrites(w: np.ndarray, x: np.ndarray, dout: np.ndarray) -> dict[str, np.ndarray]:
+        dw = 0.1 * w
+        for i in range(len(x)):
+            dw = np.outer(x[i], dout[i]) + 0.1 * w
+        return {"w": dw, "b": dout.sum(axis=0), "x": dout @ w.T}
+
+    rng = np.random.default_rng(3)
+    w, x, dout = rng.normal(size=(4, 3)), rng.normal(size=(4, 4)), rng.normal(size=(4, 3))
+    looped = {}
+    for loop in samples.LOOPS:
+        for first in (False, True):
+            try:
+                value = samples.variant(right_backward, loop, first)(w, x, dout)
+            except ValueError:  # w cut like the batch (it has as many rows): cannot run
+                assert not first
+                continue
+            looped[(loop, first)] = value
+    full = right_backward(w, x, dout)
+    from grader.gradcheck.alternatives import partly
+
+    short = stops_short(w, x, dout)
+    assert any(
+        loop.code is Code.LOOP_OFF_BY_ONE and loop.which == "the last sample" and same(v, short)
+        for (loop, first), v in looped.items()
+    )
+    over = overwrites(w, x, dout)
+    assert any(
+        loop.code is Code.OVERWRITE_NOT_ACCUMULATE and partly(over, full, v) == ["['w']"]
+        for (loop, _), v in looped.items()
+    )
+    assert samples.common_size((w, x, dout)) == 4
+    assert samples.common_size((np.ones((2, 3)), np.ones((5, 1)))) is None

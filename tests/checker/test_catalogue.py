@@ -77,6 +77,13 @@ def test_transposed_message_names_the_formulas():
     )
 
 
+def test_a_transpose_reshaped_to_fit_is_named():
+    entry = next(e for e in WRONG if e.name == "linear_dw_reshaped_to_fit")
+    assert run(entry).result.message.startswith(
+        "dw holds the transposed values reshaped to fit: reshape keeps the elements' order"
+    )
+
+
 def test_exception_points_at_the_students_line():
     entry = next(e for e in WRONG if e.name == "linear_shape_error")
     message = run(entry).result.message
