@@ -37,6 +37,7 @@ from grader.sandbox import fingerprint, wire
 from grader.sandbox.process import Sandbox, SandboxDied
 
 MAX_TARGET = 300  # characters of a unit's name
+MAX_AFTER_STOP = 8  # messages read after asking a run to stop
 # one batch of prints: BATCH calls' names and sizes, and their numbers in one array
 BATCH, MAX_PRINT = fingerprint.BATCH, fingerprint.MAX_PRINT
 BATCH_BOUND = wire.Bound(
@@ -91,8 +92,8 @@ class Match:
     def finish(self, mine: np.ndarray) -> bool:
         """The trusted run is over: whether the student's ended the same way,
         after the same calls, returning and leaving what prints as ``mine``."""
-        while not self.parted and not self.ended:
-            self._read()
+        while not self.parted and not self.ended and not self.queue:
+            self._read()  # a batch after the trusted run's last call: it made more calls
         if self.parted or self.queue or self.final is None:
             self.part()
             return False
@@ -107,8 +108,14 @@ class Match:
             return
         try:
             self.sandbox.send({"stop": True})
-            while not self.ended:
+            # an honest process stops at its next batch; one that goes on is restarted
+            for _ in range(MAX_AFTER_STOP):
+                if self.ended:
+                    return
                 self._read()
+            if not self.ended:
+                self.sandbox.restart()
+                self.ended = True
         except SandboxDied:
             self.sandbox.restart()
             self.ended = True

@@ -482,3 +482,36 @@ def test_a_short_loop_is_called_directly_until_a_long_one_comes(submission):
         train(D_in=20, H=8, steps=30)
         assert traced_then_checked(g.sent)
     assert first[2] == again[2]
+
+
+ENDLESS = (
+    "import sys as _sys\n"
+    "_recorder = _sys.modules.get('grader.sandbox.trace_recorder')\n"
+    "if _recorder is not None:\n"
+    "    _wire = _sys.modules['grader.sandbox.wire']\n"
+    "    _np = _sys.modules['numpy']\n"
+    "    def _endless(self):\n"
+    "        while True:  # never looks at the grader's stop\n"
+    "            _wire.send(self.out, {'prints': [[TARGET], [1], _np.zeros(1)]})\n"
+    "    _recorder.Prints.send = _endless\n"
+)
+
+
+@pytest.mark.parametrize(
+    "target", ["'regression.two_layer_regression_backward'", "'something.else'"]
+)
+def test_a_process_that_streams_prints_forever_is_stopped_and_graded_as_in_one_process(
+    submission, target
+):
+    path = submission / "regression.py"
+    path.write_text(path.read_text() + f"\nTARGET = {target}\n" + ENDLESS)
+    with graded(submission) as g:
+        _, _, losses = g.student.regression.train_regression(D_in=20, H=8, steps=10)
+        assert g.sent[:2] == [
+            "regression.train_regression (matched)",
+            "regression.train_regression (traced)",
+        ]
+    with graded(fresh_copy(submission)) as g:
+        g.direct()
+        _, _, expected = g.student.regression.train_regression(D_in=20, H=8, steps=10)
+    assert losses == expected
