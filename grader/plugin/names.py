@@ -184,9 +184,7 @@ def renaming(
             words[grad] = grad
         else:
             words[grad] = f"the gradient of {words.get(param, param)}"
-    return Renaming(
-        {k: v for k, v in words.items() if k != v and k not in PROSE}, student.bound
-    )
+    return Renaming({k: v for k, v in words.items() if k != v and k not in PROSE}, student.bound)
 
 
 def _say(name: str, student: Names, returned: set[str]) -> str:
