@@ -125,9 +125,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if config.getoption("dist", "no") != "no" and not hasattr(config, "workerinput"):
         return
     state = config.stash[STATE]
-    if path not in state.students:
-        state.students[path] = _open(config, path)
-    state.students[path].preload()
+    try:
+        if path not in state.students:
+            state.students[path] = _open(config, path)
+        state.students[path].preload()
+    except Exception:  # the same failure is reported by the first test that reaches it
+        return
 
 
 def _asked(config: pytest.Config) -> bool:

@@ -102,3 +102,24 @@ def test_a_correct_submission_gets_full_marks_in_grading_mode(every_correct, ass
     failing = [(t["name"], t["output"][:200]) for t in data["tests"] if t["status"] != "passed"]
     assert failing == []
     assert data["score"] == data["max_score"]
+
+
+def test_a_student_process_that_cannot_start_at_session_start_fails_the_tests_not_pytest(
+    tmp_path,
+):
+    """The student's process is started when the session starts; if that
+    fails (here the reference folder is missing), the tests that reach the
+    submission report it, and pytest itself does not stop with an internal error."""
+    spiral = ROOT / "assignments" / "spiral"
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", str(spiral / "tests"), "-q", "-p", "no:cacheprovider",
+            "-p", "no:xdist", "-c", str(spiral / "pytest.ini"), f"--rootdir={spiral}",
+            f"--grader-submission={ROOT / 'examples' / 'submissions' / 'spiral' / 'correct'}",
+            f"--grader-reference={tmp_path / 'no-reference'}", "--grader-report=",
+            "-k", "test_l2_backward",
+        ],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert "INTERNALERROR" not in done.stdout + done.stderr
+    assert "1 failed" in done.stdout, done.stdout[-2000:]
