@@ -18,6 +18,7 @@ objects go the other way as names this side chose (``wire.Given``,
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import importlib
@@ -25,6 +26,7 @@ import importlib.machinery
 import importlib.util
 import itertools
 import sys
+import threading
 from pathlib import Path
 from types import BuiltinFunctionType, FunctionType, ModuleType
 from typing import Any
@@ -98,6 +100,12 @@ class _Matched:
         self.depth = 0
 
 
+def _import_all(modules: tuple[str, ...]) -> None:
+    for name in modules:
+        with contextlib.suppress(Exception):  # the reference's own import reports it
+            importlib.import_module(name)
+
+
 def _text(value: Any, limit: int) -> str:
     """A string the student's process sent, as one bounded line."""
     return " ".join(value.split())[:limit] if type(value) is str else ""
@@ -121,6 +129,7 @@ class TrustedStudent:
         self._by_target = {f"{t.module}.{t.qualname}": t for t in self._tasks}
         self._trace: replay.Trace | None = None
         self._preloaded = False
+        self._ahead: threading.Thread | None = None
         self._matched: _Matched | None = None
         self._unmatched: set[str] = set()
         self._references: dict[str, Any] = {}  # a task's reference function, by target
@@ -142,16 +151,23 @@ class TrustedStudent:
         return self._names
 
     def preload(self) -> None:
-        """Start the student's process importing the submission's modules
-        (scikit-learn for digits takes a second), while this side goes on:
-        pytest collects, then imports the reference's modules."""
+        """Start the student's process importing the submission's modules,
+        while this side goes on: pytest collects, then imports the
+        reference's modules. The course's modules that both sides need
+        (scikit-learn, a second and a half) are imported here in a thread
+        while the fork server imports them for its children."""
         if not self._preloaded:
             self._preloaded = True
+            modules = self.sandbox.setup.modules
+            self._ahead = threading.Thread(target=_import_all, args=(modules,), daemon=True)
+            self._ahead.start()
             self.sandbox.post({"preload": sorted({t.module for t in self._tasks})})
 
     def _import(self, name: str) -> ModuleType:
         if name not in self._modules:
             self.preload()
+            if self._ahead is not None:
+                self._ahead.join()
             # import every module first: proxies must replace names before any given
             # code runs, and given code refers to sibling modules' task functions too
             for stem in self.module_names():

@@ -75,7 +75,7 @@ class Setup:
     processes: int = 32
     disk_mb: int = 64
     packages: tuple[str, ...] = ALLOWED_PACKAGES  # what the jail shows of site-packages
-    modules: tuple[str, ...] = ()  # imported by the server once, after its first child
+    modules: tuple[str, ...] = ()  # imported by the server once, before its first child
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "packages", tuple(self.packages))  # a list, from JSON
@@ -242,7 +242,7 @@ _imported: set[str] = set()
 
 
 def _import_ahead(modules: tuple[str, ...]) -> None:
-    """Import the course's modules here, once: each child forked after it
+    """Import the course's modules here, once, before forking: each child
     starts with them loaded instead of importing them itself. One that does
     not import is left to the student's own import, which reports it."""
     for name in modules:
@@ -321,6 +321,8 @@ class Children:
             return {"error": f"expected {CHILD_FDS} file descriptors, got {len(fds)}"}
         setup = Setup(**request["setup"])
         self.jailed = setup.sandbox
+        # the trusted side imports its own meanwhile (``TrustedStudent.preload``)
+        _import_ahead(setup.modules)
         if setup.sandbox:
             folder = WORK  # a fresh tmpfs of the child's own
         else:  # a fresh folder only this child's user may enter
@@ -380,12 +382,10 @@ def serve(sock: socket.socket) -> None:
             return
         if not data:
             return  # the trusted process went away
-        ahead: tuple[str, ...] = ()
         try:
             request = json.loads(data)
             op = request.get("op")
             if op == "spawn":
-                ahead = Setup(**request["setup"]).modules
                 reply = children.spawn(request, fds)
             elif op == "wait":
                 reply = children.wait(int(request["pid"]), float(request["timeout"]))
@@ -399,9 +399,6 @@ def serve(sock: socket.socket) -> None:
             for fd in fds:
                 os.close(fd)
         sock.send(json.dumps(reply).encode())
-        # after the reply: the first child imports them itself while the
-        # trusted side imports its own; the children after it start with them
-        _import_ahead(ahead)
 
 
 def main() -> None:
