@@ -57,7 +57,6 @@ class Match:
         self.queue: deque[tuple[str, np.ndarray | None]] = deque()
         self.ended = True
         self.parted = False
-        self.matched = 0
         self.final: np.ndarray | None = None
 
     def start(self, request: dict[str, Any], units: list[str], declared: frozenset[str]) -> bool:
@@ -84,7 +83,6 @@ class Match:
         if self.queue:
             theirs, numbers = self.queue.popleft()
             if theirs == target and numbers is not None and fingerprint.same(mine, numbers):
-                self.matched += 1
                 return True
         self.part()
         return False
@@ -137,17 +135,12 @@ class Match:
                 self.final = final if final.dtype == np.float64 else None
             return
         batch = _batch(message.get("prints"))
-        if batch is None:
+        if batch is None:  # not a batch: the process is not trusted to stop, restart it
             self.queue.clear()
-            self.parted = True
-            self.part_unread()
+            self.sandbox.restart()
+            self.ended = self.parted = True
             return
         self.queue.extend(batch)
-
-    def part_unread(self) -> None:
-        """A malformed batch: the process is not trusted to stop; restart it."""
-        self.sandbox.restart()
-        self.ended = True
 
 
 def _batch(data: Any) -> list[tuple[str, np.ndarray | None]] | None:
